@@ -1,0 +1,8 @@
+# With PARITY_SANITIZE=ON every target is built and linked with ASan + UBSan, and UBSan
+# findings abort (so a test that triggers one fails instead of printing and passing).
+if(PARITY_SANITIZE)
+  add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-fsanitize=address,undefined>
+                      $<$<COMPILE_LANGUAGE:CXX>:-fno-sanitize-recover=all>
+                      $<$<COMPILE_LANGUAGE:CXX>:-fno-omit-frame-pointer>)
+  add_link_options(-fsanitize=address,undefined)
+endif()

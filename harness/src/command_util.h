@@ -1,0 +1,23 @@
+#pragma once
+// Helpers shared by the subcommands' option parsing.
+
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+#include "harness/command.h"
+
+namespace parity::cli {
+
+/// Parses `args` with the visible and hidden options and the positional mapping; unknown
+/// options and extra positionals are errors (boost::program_options::error).
+boost::program_options::variables_map parse_command_line(
+    const std::vector<std::string>& args, const boost::program_options::options_description& visible,
+    const boost::program_options::options_description& hidden,
+    const boost::program_options::positional_options_description& positional);
+
+// One factory per subcommand (each in its own cmd_<name>.cpp).
+Command inspect_command();
+
+}  // namespace parity::cli

@@ -1,0 +1,41 @@
+#include "gguf_json.h"
+
+#include <cmath>
+
+namespace parity::cli {
+
+nlohmann::json to_json(const gguf::Value& value) {
+    return std::visit(
+        [](const auto& x) -> nlohmann::json {
+            using T = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<T, gguf::Array>) {
+                nlohmann::json arr = nlohmann::json::array();
+                for (const auto& item : x.items) arr.push_back(to_json(item));
+                return arr;
+            } else if constexpr (std::is_floating_point_v<T>) {
+                if (!std::isfinite(x)) return nullptr;
+                return x;
+            } else {
+                return x;
+            }
+        },
+        value.v);
+}
+
+std::string to_text(const gguf::Value& value, std::size_t max_items) {
+    if (const auto* s = value.as_string()) return nlohmann::json(*s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (const auto* a = value.as_array()) {
+        std::string out = "[";
+        const std::size_t shown = max_items == 0 ? a->items.size() : std::min(max_items, a->items.size());
+        for (std::size_t i = 0; i < shown; ++i) {
+            if (i > 0) out += ", ";
+            out += to_text(a->items[i], max_items);
+        }
+        if (shown < a->items.size()) out += ", ... (" + std::to_string(a->items.size() - shown) + " more)";
+        return out + "]";
+    }
+    if (const auto* b = std::get_if<bool>(&value.v)) return *b ? "true" : "false";
+    return to_json(value).dump();
+}
+
+}  // namespace parity::cli
