@@ -76,16 +76,29 @@ void Writer::write_header() {
 }
 
 void Writer::write_tensor_data(std::span<const std::byte> data) {
-    if (!header_written_) throw UsageError(path_ + ": tensor data written before the header");
-    if (next_tensor_ >= tensors_.size()) throw UsageError(path_ + ": more tensor data than declared tensors");
-    const TensorInfo& t = tensors_[next_tensor_];
-    if (data.size() != t.n_bytes) {
+    if (next_tensor_ < tensors_.size() && (current_written_ != 0 || data.size() != tensors_[next_tensor_].n_bytes)) {
+        const TensorInfo& t = tensors_[next_tensor_];
         throw UsageError(path_ + ": tensor '" + t.name + "' needs " + std::to_string(t.n_bytes) + " bytes, got " +
                          std::to_string(data.size()));
     }
-    write_bytes(data.data(), data.size());
-    pad_to_alignment();
-    ++next_tensor_;
+    append_tensor_data(data);
+}
+
+void Writer::append_tensor_data(std::span<const std::byte> chunk) {
+    if (!header_written_) throw UsageError(path_ + ": tensor data written before the header");
+    if (next_tensor_ >= tensors_.size()) throw UsageError(path_ + ": more tensor data than declared tensors");
+    const TensorInfo& t = tensors_[next_tensor_];
+    if (chunk.size() > t.n_bytes - current_written_) {
+        throw UsageError(path_ + ": " + std::to_string(chunk.size()) + " more bytes run past the end of tensor '" +
+                         t.name + "' (" + std::to_string(t.n_bytes - current_written_) + " left)");
+    }
+    write_bytes(chunk.data(), chunk.size());
+    current_written_ += chunk.size();
+    if (current_written_ == t.n_bytes) {
+        pad_to_alignment();
+        ++next_tensor_;
+        current_written_ = 0;
+    }
 }
 
 void Writer::finish() {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -48,7 +49,13 @@ std::vector<float> block32(std::initializer_list<float> head, float pad = 0.0f) 
 
 // --------------------------------------------------------------------- negative zero
 
-class QuantZeroRow : public ::testing::TestWithParam<std::pair<GgmlType, std::uint32_t>> {};
+struct ZeroCase {
+    GgmlType type;
+    std::uint32_t zero_bits;  // 0x80000000: -0.0, 0: +0.0
+};
+void PrintTo(const ZeroCase& c, std::ostream* os) { *os << type_name(c.type); }
+
+class QuantZeroRow : public ::testing::TestWithParam<ZeroCase> {};
 
 TEST_P(QuantZeroRow, AllZeroRowDecodesToSignedZero) {
     const auto [type, zero_bits] = GetParam();
@@ -63,17 +70,17 @@ INSTANTIATE_TEST_SUITE_P(
     Quant, QuantZeroRow,
     ::testing::Values(
         // -0.0: d = max / -8 (-16) = -0.0, stored as fp16 0x8000; (q - 8) * -0.0 = -0.0.
-        std::pair{GgmlType::Q4_0, 0x80000000u}, std::pair{GgmlType::Q5_0, 0x80000000u},
+        ZeroCase{GgmlType::Q4_0, 0x80000000u}, ZeroCase{GgmlType::Q5_0, 0x80000000u},
         // -0.0: all-zero bytes, 0 * scale * (0 - 32) = -0.0.
-        std::pair{GgmlType::Q6_K, 0x80000000u},
+        ZeroCase{GgmlType::Q6_K, 0x80000000u},
         // -0.0: d = -max_scale / 32 = -0.0, scales 32 (l = 0), index 8 (value +1).
-        std::pair{GgmlType::IQ4_XS, 0x80000000u},
+        ZeroCase{GgmlType::IQ4_XS, 0x80000000u},
         // +0.0 for the others.
-        std::pair{GgmlType::IQ4_NL, 0u}, std::pair{GgmlType::Q4_1, 0u}, std::pair{GgmlType::Q5_1, 0u},
-        std::pair{GgmlType::Q8_0, 0u}, std::pair{GgmlType::Q8_1, 0u}, std::pair{GgmlType::Q2_K, 0u},
-        std::pair{GgmlType::Q3_K, 0u}, std::pair{GgmlType::Q4_K, 0u}, std::pair{GgmlType::Q5_K, 0u},
-        std::pair{GgmlType::Q8_K, 0u}, std::pair{GgmlType::F16, 0u}, std::pair{GgmlType::BF16, 0u}),
-    [](const auto& info) { return std::string(type_name(info.param.first)); });
+        ZeroCase{GgmlType::IQ4_NL, 0u}, ZeroCase{GgmlType::Q4_1, 0u}, ZeroCase{GgmlType::Q5_1, 0u},
+        ZeroCase{GgmlType::Q8_0, 0u}, ZeroCase{GgmlType::Q8_1, 0u}, ZeroCase{GgmlType::Q2_K, 0u},
+        ZeroCase{GgmlType::Q3_K, 0u}, ZeroCase{GgmlType::Q4_K, 0u}, ZeroCase{GgmlType::Q5_K, 0u},
+        ZeroCase{GgmlType::Q8_K, 0u}, ZeroCase{GgmlType::F16, 0u}, ZeroCase{GgmlType::BF16, 0u}),
+    [](const auto& p) { return std::string(type_name(p.param.type)); });
 
 TEST(QuantEdge, ZeroBlockStorage) {
     const std::vector<float> x(256, 0.0f);
@@ -263,6 +270,30 @@ TEST(QuantApi, MultiBlockRowsAreBlockwise) {
         EXPECT_EQ(whole, parts) << type_name(t);
         const auto y = dequantize(t, whole, x.size());
         for (std::size_t i = 0; i < x.size(); ++i) ASSERT_TRUE(std::isfinite(y[i])) << type_name(t) << " " << i;
+    }
+}
+
+TEST(QuantApi, ArbitraryInputsAreSafe) {
+    // Run under ASan/UBSan: non-finite and out-of-range inputs and random block bytes must
+    // neither crash nor hit undefined behaviour (ggml's output for them is meaningless).
+    std::vector<float> x(512);
+    const float specials[] = {NAN, -NAN, INFINITY, -INFINITY, 3e38f, -3e38f, 1e-45f, 0.0f, -0.0f, 5e6f};
+    std::uint32_t state = 12345;
+    const auto next = [&state] {
+        state = state * 1664525u + 1013904223u;
+        return state;
+    };
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        x[i] = i % 3 == 0 ? specials[next() % std::size(specials)] : std::bit_cast<float>(next());
+    }
+    for (const GgmlType t : {GgmlType::F16, GgmlType::BF16, GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0,
+                             GgmlType::Q5_1, GgmlType::Q8_0, GgmlType::Q8_1, GgmlType::Q2_K, GgmlType::Q3_K,
+                             GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q8_K, GgmlType::IQ4_NL,
+                             GgmlType::IQ4_XS}) {
+        auto q = quantize(t, x);
+        (void)dequantize(t, q, x.size());
+        for (auto& b : q) b = static_cast<std::byte>(next() >> 24);
+        (void)dequantize(t, q, x.size());
     }
 }
 

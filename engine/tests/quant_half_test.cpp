@@ -125,14 +125,14 @@ TEST(QuantHalf, Fp32ToFp16MidpointsOfEveryFp16Pair) {
 TEST(QuantHalf, MatchesF16CHardware) {
     // vcvtps2ph with round-to-nearest-even; NaNs excluded (F16C keeps the payload, ggml does not).
     std::uint64_t checked = 0;
-    for (std::uint64_t u = 0; u <= 0xFFFFFFFFu; u += 4093) {
+    for (std::uint64_t u = 0; u <= 0xFFFFFFFFu; u += 251) {
         const float f = from_bits(static_cast<std::uint32_t>(u));
         if (f != f) continue;
         const auto hw = static_cast<std::uint16_t>(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT));
         ASSERT_EQ(fp32_to_fp16(f), hw) << std::hex << "f=0x" << u;
         ++checked;
     }
-    EXPECT_GT(checked, 1000000u);
+    EXPECT_GT(checked, 16000000u);
     for (std::uint32_t h = 0; h < 0x10000; ++h) {
         const auto hh = static_cast<std::uint16_t>(h);
         ASSERT_EQ(bits(fp16_to_fp32(hh)), bits(_cvtsh_ss(hh))) << std::hex << "h=0x" << h;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <iomanip>
+#include <ostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -37,6 +38,9 @@ const ZooType kZooTypes[] = {
     {"Q8_K", GgmlType::Q8_K, 15},    {"IQ4_NL", GgmlType::IQ4_NL, 20}, {"IQ4_XS", GgmlType::IQ4_XS, 23},
     {"Q8_1", GgmlType::Q8_1, 9},
 };
+
+// Keeps gtest's parameter printout (and so the CTest test names) readable.
+void PrintTo(const ZooType& t, std::ostream* os) { *os << t.name; }
 
 std::vector<float> read_f32(const gguf::File& f, const gguf::TensorInfo& t) {
     EXPECT_EQ(t.type, GgmlType::F32) << t.name;
@@ -128,7 +132,7 @@ TEST_P(QuantZooTest, DequantizeMatchesGgmlBits) {
 }
 
 INSTANTIATE_TEST_SUITE_P(QuantZoo, QuantZooTest, ::testing::ValuesIn(kZooTypes),
-                         [](const ::testing::TestParamInfo<ZooType>& info) { return std::string(info.param.name); });
+                         [](const ::testing::TestParamInfo<ZooType>& p) { return std::string(p.param.name); });
 
 }  // namespace
 }  // namespace parity

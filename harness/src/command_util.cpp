@@ -16,7 +16,7 @@ po::variables_map parse_command_line(const std::vector<std::string>& args, const
 }
 
 const std::vector<Command>& commands() {
-    static const std::vector<Command> table = {inspect_command()};
+    static const std::vector<Command> table = {inspect_command(), synth_command()};
     return table;
 }
 

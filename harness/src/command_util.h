@@ -19,5 +19,6 @@ boost::program_options::variables_map parse_command_line(
 
 // One factory per subcommand (each in its own cmd_<name>.cpp).
 Command inspect_command();
+Command synth_command();
 
 }  // namespace parity::cli

@@ -1,6 +1,9 @@
 #include "gguf_json.h"
 
+#include <charconv>
 #include <cmath>
+#include <cstdlib>
+#include <string>
 
 namespace parity::cli {
 
@@ -12,6 +15,12 @@ nlohmann::json to_json(const gguf::Value& value) {
                 nlohmann::json arr = nlohmann::json::array();
                 for (const auto& item : x.items) arr.push_back(to_json(item));
                 return arr;
+            } else if constexpr (std::is_same_v<T, float>) {
+                if (!std::isfinite(x)) return nullptr;
+                // Print an f32 by its shortest decimal form (1e-06, not 9.999999974752427e-07).
+                char buf[32];
+                const auto res = std::to_chars(buf, buf + sizeof buf, x);
+                return std::strtod(std::string(buf, res.ptr).c_str(), nullptr);
             } else if constexpr (std::is_floating_point_v<T>) {
                 if (!std::isfinite(x)) return nullptr;
                 return x;

@@ -115,7 +115,8 @@ TEST_P(PvInspectDequant, MatchesGgmlBitForBit) {
 
 INSTANTIATE_TEST_SUITE_P(QuantZoo, PvInspectDequant,
                          ::testing::Values("F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K",
-                                           "Q4_K", "Q5_K", "Q6_K", "Q8_K", "IQ4_NL", "IQ4_XS", "Q8_1"));
+                                           "Q4_K", "Q5_K", "Q6_K", "Q8_K", "IQ4_NL", "IQ4_XS", "Q8_1"),
+                         [](const auto& p) { return std::string(p.param); });
 
 }  // namespace
 }  // namespace parity

@@ -40,6 +40,10 @@ public:
     /// Writes the next declared tensor's bytes (exactly its byte size), then padding.
     void write_tensor_data(std::span<const std::byte> data);
 
+    /// Streams part of the next tensor's bytes; once its byte size is reached the padding is
+    /// written and the following tensor begins. A chunk may not run past the tensor's end.
+    void append_tensor_data(std::span<const std::byte> chunk);
+
     /// Checks that every tensor was written and closes the file. Throws IoError on failure.
     void finish();
 
@@ -62,6 +66,7 @@ private:
     std::vector<MetadataEntry> metadata_;
     std::vector<TensorInfo> tensors_;
     std::size_t next_tensor_ = 0;
+    std::uint64_t current_written_ = 0;  ///< bytes of tensors_[next_tensor_] written so far
     bool header_written_ = false;
 };
 

@@ -1,0 +1,28 @@
+#pragma once
+// The one place OpenMP appears: run body(i) for i in [0, n) across threads. Exceptions thrown
+// by the body are caught per iteration and the first one is rethrown after the loop (an
+// exception may not leave an OpenMP region).
+
+#include <cstdint>
+#include <exception>
+#include <mutex>
+
+namespace parity {
+
+template <typename Body>
+void parallel_for(std::int64_t n, Body&& body) {
+    std::exception_ptr first_error;
+    std::mutex error_mutex;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (std::int64_t i = 0; i < n; ++i) {
+        try {
+            body(i);
+        } catch (...) {
+            const std::lock_guard<std::mutex> lock(error_mutex);
+            if (!first_error) first_error = std::current_exception();
+        }
+    }
+    if (first_error) std::rethrow_exception(first_error);
+}
+
+}  // namespace parity

@@ -1,0 +1,128 @@
+// `pv synth`: deterministic synthetic models in GGUF (and an APR copy).
+
+#include <chrono>
+#include <filesystem>
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+#include <unistd.h>
+
+#include "command_util.h"
+#include "engine/error.h"
+#include "engine/synth.h"
+#include "harness/command.h"
+
+namespace po = boost::program_options;
+
+namespace parity::cli {
+
+namespace {
+
+std::vector<FileType> parse_types(const std::string& list) {
+    std::vector<FileType> out;
+    std::stringstream ss(list);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        const auto t = file_type_from_name(item);
+        if (!t) {
+            std::string known;
+            for (auto k : all_file_types()) known += (known.empty() ? "" : ", ") + std::string(file_type_name(k));
+            throw UsageError("unknown --types entry '" + item + "' (known: " + known + ")");
+        }
+        out.push_back(*t);
+    }
+    if (out.empty()) throw UsageError("--types is empty");
+    return out;
+}
+
+std::string upper(std::string_view s) {
+    std::string u(s);
+    for (char& c : u) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return u;
+}
+
+// A one-line progress bar on stderr, drawn only when stderr is a terminal.
+synth::Progress progress_bar(std::ostream& err, const std::string& label) {
+    if (::isatty(STDERR_FILENO) == 0) return {};
+    return [&err, label](std::size_t done, std::size_t total, std::uint64_t bytes) {
+        const int width = 30;
+        const auto filled = static_cast<int>(width * done / total);
+        err << "\r" << label << " [" << std::string(static_cast<std::size_t>(filled), '#')
+            << std::string(static_cast<std::size_t>(width - filled), ' ') << "] " << done << "/" << total << " tensors, "
+            << bytes / (1024 * 1024) << " MiB" << (done == total ? "\n" : "") << std::flush;
+    };
+}
+
+int run_synth(const std::vector<std::string>& args, Io io) {
+    po::options_description opts(
+        "pv synth [options]\n\nWrites deterministic synthetic models (same arguments, same bytes) as GGUF");
+    // clang-format off
+    opts.add_options()
+        ("help,h", "show this help")
+        ("arch", po::value<std::string>()->default_value("qwen2"), "qwen2 (NEOX rope, qkv bias) or llama (NORM rope)")
+        ("preset", po::value<std::string>()->default_value("tiny"), "tiny | bench-1024 | bench-0.5b | bench-7b")
+        ("layers", po::value<int>(), "override: number of blocks")
+        ("embd", po::value<int>(), "override: embedding width")
+        ("ff", po::value<int>(), "override: feed-forward width")
+        ("heads", po::value<int>(), "override: attention heads")
+        ("kv-heads", po::value<int>(), "override: key/value heads")
+        ("vocab", po::value<int>(), "override: vocabulary size (>= 259)")
+        ("tied", po::value<bool>(), "override: tie the output projection to token_embd (true|false)")
+        ("seed", po::value<std::uint64_t>()->default_value(42), "weight seed")
+        ("name", po::value<std::string>(), "model name (file name stem); default synth-ARCH-PRESET")
+        ("types", po::value<std::string>()->default_value("f32"), "comma-separated file types: f32,f16,bf16,q8_0,q4_0,q4_1,q5_0,q5_1,q2_k,q3_k_s,q4_k_s,q4_k_m,q5_k_s,q5_k_m,q6_k,iq4_nl,iq4_xs")
+        ("output,o", po::value<std::string>()->default_value("."), "output directory (created if missing)");
+    // clang-format on
+    const auto vm = parse_command_line(args, opts, po::options_description{}, po::positional_options_description{});
+    if (vm.count("help")) {
+        io.out << opts << "\n";
+        return kExitOk;
+    }
+
+    synth::ModelShape shape = synth::preset(vm["arch"].as<std::string>(), vm["preset"].as<std::string>());
+    bool custom = false;
+    auto override_int = [&](const char* key, int& field) {
+        if (vm.count(key)) {
+            field = vm[key].as<int>();
+            custom = true;
+        }
+    };
+    override_int("layers", shape.n_layers);
+    override_int("embd", shape.n_embd);
+    override_int("ff", shape.n_ff);
+    override_int("heads", shape.n_head);
+    override_int("kv-heads", shape.n_head_kv);
+    override_int("vocab", shape.n_vocab);
+    if (vm.count("tied")) {
+        shape.tied = vm["tied"].as<bool>();
+        custom = true;
+    }
+    if (vm.count("name")) {
+        shape.name = vm["name"].as<std::string>();
+    } else if (custom) {
+        shape.name += "-custom";
+    }
+    synth::validate(shape);
+    const auto types = parse_types(vm["types"].as<std::string>());
+    const auto seed = vm["seed"].as<std::uint64_t>();
+
+    const std::filesystem::path dir = vm["output"].as<std::string>();
+    std::filesystem::create_directories(dir);
+    for (FileType ft : types) {
+        const auto path = (dir / (shape.name + "-" + upper(file_type_name(ft)) + ".gguf")).string();
+        const auto start = std::chrono::steady_clock::now();
+        synth::write_gguf(shape, seed, ft, path, progress_bar(io.err, path));
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        io.out << path << "  " << std::filesystem::file_size(path) << " bytes  " << std::fixed << std::setprecision(2)
+               << seconds << " s\n";
+    }
+    return kExitOk;
+}
+
+}  // namespace
+
+Command synth_command() { return {"synth", "write deterministic synthetic models (GGUF, APR)", run_synth}; }
+
+}  // namespace parity::cli
