@@ -130,6 +130,7 @@ TokenizerData gguf_tokenizer(const gguf::File& f) {
     }
     if (f.find("tokenizer.ggml.bos_token_id") != nullptr) t.bos = f.get_int("tokenizer.ggml.bos_token_id");
     if (f.find("tokenizer.ggml.eos_token_id") != nullptr) t.eos = f.get_int("tokenizer.ggml.eos_token_id");
+    if (f.find("tokenizer.ggml.padding_token_id") != nullptr) t.padding = f.get_int("tokenizer.ggml.padding_token_id");
     if (const gguf::Value* v = f.find("tokenizer.ggml.add_bos_token")) {
         const bool* b = std::get_if<bool>(&v->v);
         if (b == nullptr) throw FormatError(f.path(), 0, "metadata key 'tokenizer.ggml.add_bos_token' is not a bool");
@@ -150,6 +151,9 @@ TokenizerData apr_tokenizer(const apr::File& f) {
     t.bos = a.bos_token_id.value_or(-1);
     t.eos = a.eos_token_id.value_or(-1);
     if (const auto* tok = f.find("tokenizer"); tok != nullptr && tok->is_object()) {
+        if (const auto it = tok->find("padding_token_id"); it != tok->end() && it->is_number_integer()) {
+            t.padding = it->get<std::int64_t>();
+        }
         if (const auto it = tok->find("add_bos_token"); it != tok->end() && !it->is_null()) {
             if (!it->is_boolean()) {
                 throw FormatError(f.path(), f.metadata_offset(), "metadata key 'tokenizer.add_bos_token' is not a bool");

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/gguf_writer.h"
+#include "engine/llama_metadata.h"
 #include "engine/parallel_for.h"
 #include "engine/quant.h"
 #include "engine/synth.h"
@@ -16,7 +17,7 @@ constexpr std::int64_t kChunkValues = std::int64_t{1} << 24;  // 64 MiB of f32 p
 void write_gguf(const ModelShape& shape, std::uint64_t seed, FileType file_type, const std::string& path,
                 const Progress& progress) {
     validate(shape);
-    const Vocabulary vocab = make_vocabulary(shape);
+    const TokenizerData vocab = make_vocabulary(shape);
     const std::vector<TensorSpec> plan = tensor_plan(shape);
 
     TensorTypeChooser chooser(file_type, {shape.n_layers, shape.n_head / shape.n_head_kv, !shape.tied});
@@ -24,7 +25,9 @@ void write_gguf(const ModelShape& shape, std::uint64_t seed, FileType file_type,
     for (const auto& t : plan) types.push_back(chooser.choose(t.name, t.ne));
 
     gguf::Writer w(path);
-    for (auto& e : gguf_metadata(shape, vocab, file_type)) w.add(std::move(e.key), std::move(e.value));
+    for (auto& e : llama_gguf_metadata(to_config(shape), vocab, shape.name, file_type)) {
+        w.add(std::move(e.key), std::move(e.value));
+    }
     for (std::size_t i = 0; i < plan.size(); ++i) w.add_tensor(plan[i].name, types[i], plan[i].ne);
     w.write_header();
 

@@ -93,52 +93,22 @@ std::vector<TensorSpec> tensor_plan(const ModelShape& s) {
     return plan;
 }
 
-std::vector<gguf::MetadataEntry> gguf_metadata(const ModelShape& s, const Vocabulary& v, FileType file_type) {
-    using gguf::Array;
-    using gguf::Value;
-    using gguf::ValueType;
-    const std::string a = s.arch + ".";
-    auto u32 = [](int x) { return Value(static_cast<std::uint32_t>(x)); };
-    std::vector<gguf::MetadataEntry> m = {
-        {"general.architecture", Value(s.arch)},
-        {"general.name", Value(s.name)},
-        {a + "block_count", u32(s.n_layers)},
-        {a + "context_length", u32(s.n_ctx)},
-        {a + "embedding_length", u32(s.n_embd)},
-        {a + "feed_forward_length", u32(s.n_ff)},
-        {a + "attention.head_count", u32(s.n_head)},
-        {a + "attention.head_count_kv", u32(s.n_head_kv)},
-        {a + "rope.freq_base", Value(s.rope_base)},
-        {a + "attention.layer_norm_rms_epsilon", Value(s.rms_eps)},
-    };
-    if (s.arch == "llama") {
-        m.push_back({a + "rope.dimension_count", u32(s.head_dim())});
-        m.push_back({a + "vocab_size", u32(s.n_vocab)});
-    }
-    m.push_back({"general.file_type", Value(static_cast<std::uint32_t>(file_type))});
-    if (traits(default_weight_type(file_type)).block_size > 1) {
-        m.push_back({"general.quantization_version", Value(std::uint32_t{2})});
-    }
-
-    Array tokens{ValueType::STRING, {}};
-    tokens.items.reserve(v.tokens.size());
-    for (const auto& t : v.tokens) tokens.items.emplace_back(t);
-    Array types{ValueType::I32, {}};
-    types.items.reserve(v.token_types.size());
-    for (auto t : v.token_types) types.items.emplace_back(t);
-    Array merges{ValueType::STRING, {}};
-    merges.items.reserve(v.merges.size());
-    for (const auto& t : v.merges) merges.items.emplace_back(t);
-    m.push_back({"tokenizer.ggml.model", Value("gpt2")});
-    m.push_back({"tokenizer.ggml.pre", Value(v.pre)});
-    m.push_back({"tokenizer.ggml.tokens", Value(std::move(tokens))});
-    m.push_back({"tokenizer.ggml.token_type", Value(std::move(types))});
-    m.push_back({"tokenizer.ggml.merges", Value(std::move(merges))});
-    m.push_back({"tokenizer.ggml.bos_token_id", Value(v.bos)});
-    m.push_back({"tokenizer.ggml.eos_token_id", Value(v.eos)});
-    if (s.arch == "qwen2") m.push_back({"tokenizer.ggml.padding_token_id", Value(v.eos)});
-    m.push_back({"tokenizer.ggml.add_bos_token", Value(v.add_bos)});
-    return m;
+ModelConfig to_config(const ModelShape& s) {
+    ModelConfig c;
+    c.arch = s.arch;
+    c.n_layers = s.n_layers;
+    c.n_embd = s.n_embd;
+    c.n_ff = s.n_ff;
+    c.n_head = s.n_head;
+    c.n_head_kv = s.n_head_kv;
+    c.head_dim = s.head_dim();
+    c.n_vocab = s.n_vocab;
+    c.n_ctx = s.n_ctx;
+    c.rope_base = s.rope_base;
+    c.rms_eps = s.rms_eps;
+    c.rope = s.arch == "qwen2" ? RopeType::Neox : RopeType::Norm;
+    c.tied = s.tied;
+    return c;
 }
 
 }  // namespace parity::synth

@@ -86,12 +86,13 @@ std::vector<std::pair<std::string, std::string>> learn_merges(std::map<std::stri
 
 }  // namespace
 
-Vocabulary make_vocabulary(const ModelShape& shape) {
+TokenizerData make_vocabulary(const ModelShape& shape) {
     constexpr int kControl = 3;
     if (shape.n_vocab < 256 + kControl) throw UsageError("vocab must be at least 259 (256 bytes + 3 control tokens)");
     const auto n_merges = static_cast<std::size_t>(shape.n_vocab - 256 - kControl);
 
-    Vocabulary v;
+    TokenizerData v;
+    v.model = "gpt2";
     std::set<std::string> known;
     for (std::uint8_t b : gpt2::vocabulary_byte_order()) {
         v.tokens.push_back(gpt2::byte_to_utf8(b));
@@ -128,13 +129,14 @@ Vocabulary make_vocabulary(const ModelShape& shape) {
     const bool qwen = shape.arch == "qwen2";
     const char* control[kControl] = {qwen ? "<|endoftext|>" : "<|begin_of_text|>", qwen ? "<|im_start|>" : "<|end_of_text|>",
                                      qwen ? "<|im_end|>" : "<|eot_id|>"};
-    const auto first_control = static_cast<std::uint32_t>(v.tokens.size());
+    const auto first_control = static_cast<std::int64_t>(v.tokens.size());
     for (const char* c : control) {
         v.tokens.emplace_back(c);
         v.token_types.push_back(3);
     }
     v.bos = first_control;
     v.eos = qwen ? first_control : first_control + 1;
+    if (qwen) v.padding = first_control;
     v.add_bos = !qwen;
     v.pre = qwen ? "qwen2" : "llama-bpe";
     return v;

@@ -14,11 +14,10 @@ namespace {
 
 using apr::Json;
 
-// A file with `json_text` as its metadata (written verbatim) and one F32 tensor.
+// A file with `json_text` (at least 8 bytes) as its metadata, verbatim, and one F32 tensor:
+// the writer lays the file out around a placeholder of the same length, the text is swapped in
+// and the footer CRC recomputed (the header CRC does not cover the metadata).
 std::vector<std::byte> file_with_metadata_text(const std::string& json_text) {
-    // Let the writer lay the file out with a placeholder of the same length, then swap the text
-    // in and fix both CRCs through a second write: simplest is to write the real JSON through
-    // the writer when it parses, else patch.
     std::ostringstream os(std::ios::binary);
     apr::Writer w(os, "meta.apr");
     w.set_metadata(Json::object({{"p", std::string(json_text.size() >= 8 ? json_text.size() - 8 : 0, 'x')}}));
@@ -44,8 +43,7 @@ std::vector<std::byte> file_with_metadata_text(const std::string& json_text) {
     return b;
 }
 
-// Expects `fn` to throw FormatError whose cause contains `cause`, at byte 64 + text offset of
-// `at_text` inside `json_text` (or at `offset` when at_text is empty).
+// Expects `fn` to throw FormatError about meta.apr whose cause contains `cause`, at `offset`.
 template <typename Fn>
 void expect_key_error(Fn fn, const std::string& cause, std::uint64_t offset) {
     try {
@@ -115,13 +113,15 @@ TEST(AprMetadata, FloatNegativeAndOutOfRangeIntegersAreErrors) {
 
 TEST(AprMetadata, RopeTypeMustBeNormOrNeox) {
     const std::string text = R"({"rope_type":1,"padding":"...."})";
-    const auto f = apr::File::parse(file_with_metadata_text(text), "meta.apr");
+    const auto f_bytes = file_with_metadata_text(text);
+    const auto f = apr::File::parse(f_bytes, "meta.apr");
     expect_key_error([&] { (void)f.architecture(); }, "expected 0 (NORM) or 2 (NEOX)", 64 + text.find("\"rope_type\""));
 }
 
 TEST(AprMetadata, MissingAndNullKeys) {
     const std::string text = R"({"quantization":null,"name":"x"})";
-    const auto f = apr::File::parse(file_with_metadata_text(text), "meta.apr");
+    const auto f_bytes = file_with_metadata_text(text);
+    const auto f = apr::File::parse(f_bytes, "meta.apr");
     expect_key_error([&] { (void)f.get_string("nope"); }, "metadata key 'nope' is missing", 64);
     expect_key_error([&] { (void)f.get_string("quantization"); }, "metadata key 'quantization' is null",
                      64 + text.find("\"quantization\""));
@@ -133,7 +133,8 @@ TEST(AprMetadata, TokenizerNestedAndFlatAgree) {
         R"({"tokenizer":{"model":"gpt2","pre":"qwen2","tokens":["a","b","ab"],"merges":["a b"],"token_type":[1,1,1],)"
         R"("bos_token_id":2,"eos_token_id":1},"tokenizer.vocabulary":["a","b","ab"],"tokenizer.merges":["a b"],)"
         R"("tokenizer.bos_token_id":2,"tokenizer.eos_token_id":1,"tokenizer.model":"gpt2"})";
-    const auto f = apr::File::parse(file_with_metadata_text(text), "meta.apr");
+    const auto f_bytes = file_with_metadata_text(text);
+    const auto f = apr::File::parse(f_bytes, "meta.apr");
     const auto t = f.tokenizer();
     EXPECT_TRUE(t.present);
     EXPECT_EQ(t.model, "gpt2");
@@ -149,7 +150,8 @@ TEST(AprMetadata, TokenizerFlatKeysOnlyAsRealizarReadsThem) {
     const std::string text =
         R"({"tokenizer.vocabulary":["x","y"],"tokenizer.merges":[["x","y"]],"tokenizer.bos_token_id":0,)"
         R"("tokenizer.eos_token_id":1})";
-    const auto t = apr::File::parse(file_with_metadata_text(text), "meta.apr").tokenizer();
+    const auto bytes = file_with_metadata_text(text);
+    const auto t = apr::File::parse(bytes, "meta.apr").tokenizer();
     EXPECT_TRUE(t.present);
     EXPECT_EQ(t.tokens, (std::vector<std::string>{"x", "y"}));
     EXPECT_EQ(t.merges, (std::vector<std::string>{"x y"}));  // pair form joined
@@ -160,18 +162,21 @@ TEST(AprMetadata, TokenizerFlatKeysOnlyAsRealizarReadsThem) {
 
 TEST(AprMetadata, TokenizerNestedAndFlatDisagreeIsAnError) {
     const std::string text = R"({"tokenizer":{"tokens":["a","b"]},"tokenizer.vocabulary":["a","c"]})";
-    const auto f = apr::File::parse(file_with_metadata_text(text), "meta.apr");
+    const auto f_bytes = file_with_metadata_text(text);
+    const auto f = apr::File::parse(f_bytes, "meta.apr");
     expect_key_error([&] { (void)f.tokenizer(); }, "'tokenizer.vocabulary' disagrees with 'tokenizer.tokens",
                      64 + text.find("\"tokenizer.vocabulary\""));
 }
 
 TEST(AprMetadata, TokenizerElementOfWrongTypeNamesItsIndex) {
     const std::string text = R"({"tokenizer":{"model":"gpt2","tokens":["a",7,"c"]}})";
-    const auto f = apr::File::parse(file_with_metadata_text(text), "meta.apr");
+    const auto f_bytes = file_with_metadata_text(text);
+    const auto f = apr::File::parse(f_bytes, "meta.apr");
     expect_key_error([&] { (void)f.tokenizer(); }, "'tokenizer.tokens' has element [1] of type number, expected a string",
                      64 + text.find("\"tokens\""));
     const std::string text2 = R"({"tokenizer":"gpt2","x":"......"})";
-    const auto f2 = apr::File::parse(file_with_metadata_text(text2), "meta.apr");
+    const auto f2_bytes = file_with_metadata_text(text2);
+    const auto f2 = apr::File::parse(f2_bytes, "meta.apr");
     expect_key_error([&] { (void)f2.tokenizer(); }, "'tokenizer' is a string, expected an object", 64 + 1);
 }
 
@@ -190,7 +195,8 @@ TEST(AprMetadata, DuplicateKeyInNestedObjectIsRejected) {
 
 TEST(AprMetadata, SameKeyInDifferentObjectsIsFine) {
     const std::string text = R"({"a":{"k":1},"b":{"k":2},"k":3})";
-    const auto f = apr::File::parse(file_with_metadata_text(text), "meta.apr");
+    const auto f_bytes = file_with_metadata_text(text);
+    const auto f = apr::File::parse(f_bytes, "meta.apr");
     EXPECT_EQ(f.get_int("k"), 3);
 }
 

@@ -132,7 +132,8 @@ TEST(Synth, VocabularyIsAValidByteLevelBpe) {
     EXPECT_EQ(v.tokens[1021], "<|endoftext|>");
     EXPECT_EQ(v.token_types[1021], 3);
     EXPECT_EQ(v.token_types[500], 1);
-    EXPECT_EQ(v.bos, 1021u);
+    EXPECT_EQ(v.bos, 1021);
+    EXPECT_EQ(v.padding, 1021);
     std::set<std::string> seen;
     for (std::size_t i = 0; i < v.tokens.size(); ++i) EXPECT_TRUE(seen.insert(v.tokens[i]).second) << v.tokens[i];
     // Each merge joins two tokens that exist before it into the token that follows the bytes.

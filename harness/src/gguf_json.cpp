@@ -47,4 +47,30 @@ std::string to_text(const gguf::Value& value, std::size_t max_items) {
     return to_json(value).dump();
 }
 
+std::string to_text(const nlohmann::ordered_json& value, std::size_t max_items) {
+    if (value.is_array()) {
+        std::string out = "[";
+        const std::size_t shown = max_items == 0 ? value.size() : std::min(max_items, value.size());
+        for (std::size_t i = 0; i < shown; ++i) {
+            if (i > 0) out += ", ";
+            out += to_text(value[i], max_items);
+        }
+        if (shown < value.size()) out += ", ... (" + std::to_string(value.size() - shown) + " more)";
+        return out + "]";
+    }
+    if (value.is_object()) {
+        std::string out = "{";
+        std::size_t i = 0;
+        for (auto it = value.begin(); it != value.end(); ++it, ++i) {
+            if (max_items != 0 && i == max_items) {
+                out += ", ... (" + std::to_string(value.size() - i) + " more)";
+                break;
+            }
+            out += (i ? ", " : "") + nlohmann::json(it.key()).dump() + ": " + to_text(it.value(), max_items);
+        }
+        return out + "}";
+    }
+    return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace parity::cli

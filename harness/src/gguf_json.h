@@ -14,4 +14,7 @@ nlohmann::json to_json(const gguf::Value& v);
 /// `max_items` items (all of them when max_items == 0).
 std::string to_text(const gguf::Value& v, std::size_t max_items);
 
+/// The same rendering for a JSON value (APR metadata).
+std::string to_text(const nlohmann::ordered_json& v, std::size_t max_items);
+
 }  // namespace parity::cli

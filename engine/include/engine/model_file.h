@@ -57,6 +57,7 @@ struct TokenizerData {
     std::vector<std::int32_t> token_types;  ///< 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte
     std::int64_t bos = -1;                  ///< -1 when absent
     std::int64_t eos = -1;
+    std::int64_t padding = -1;
     bool add_bos = false;
 };
 

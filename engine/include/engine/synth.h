@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "engine/file_type.h"
-#include "engine/gguf.h"
+#include "engine/model_file.h"
 
 namespace parity::synth {
 
@@ -54,22 +54,15 @@ ModelShape preset(std::string_view arch, std::string_view name);
 /// byte tokens, ...). Throws UsageError naming the bad field.
 void validate(const ModelShape& shape);
 
-/// A GPT-2 byte-level BPE vocabulary: the 256 byte tokens, one token per merge, then three
-/// control tokens (qwen2: <|endoftext|> <|im_start|> <|im_end|>; llama: <|begin_of_text|>
-/// <|end_of_text|> <|eot_id|>).
-struct Vocabulary {
-    std::vector<std::string> tokens;
-    std::vector<std::int32_t> token_types;  ///< 1 normal, 3 control
-    std::vector<std::string> merges;        ///< "left right", in priority order
-    std::uint32_t bos = 0;
-    std::uint32_t eos = 0;
-    bool add_bos = false;
-    std::string pre;                        ///< tokenizer.ggml.pre: "qwen2" or "llama-bpe"
-};
+/// The model's hyper-parameters as the engine sees them (rope type from the architecture).
+ModelConfig to_config(const ModelShape& shape);
 
-/// The vocabulary of `shape` (n_vocab tokens). Merges are learned from a built-in English
-/// text first, then extended deterministically until the vocabulary is full.
-Vocabulary make_vocabulary(const ModelShape& shape);
+/// A GPT-2 byte-level BPE vocabulary of n_vocab tokens: the 256 byte tokens, one token per
+/// merge, then three control tokens (qwen2: <|endoftext|> <|im_start|> <|im_end|>, bos = eos =
+/// padding = <|endoftext|>, no BOS added; llama: <|begin_of_text|> = bos, <|end_of_text|> =
+/// eos, <|eot_id|>, BOS added). Merges are learned from a built-in English text first, then
+/// extended deterministically until the vocabulary is full.
+TokenizerData make_vocabulary(const ModelShape& shape);
 
 struct TensorSpec {
     std::string name;
@@ -82,9 +75,6 @@ std::vector<TensorSpec> tensor_plan(const ModelShape& shape);
 /// Values of rows [row_begin, row_begin + out.size() / ne[0]) of a tensor.
 void generate_rows(const ModelShape& shape, std::uint64_t seed, const TensorSpec& tensor, std::int64_t row_begin,
                    std::span<float> out);
-
-/// GGUF metadata as llama.cpp's converter and quantizer write it for this shape.
-std::vector<gguf::MetadataEntry> gguf_metadata(const ModelShape& shape, const Vocabulary& vocab, FileType file_type);
 
 /// Called after each tensor: (tensors done, tensors total, bytes written so far).
 using Progress = std::function<void(std::size_t, std::size_t, std::uint64_t)>;
