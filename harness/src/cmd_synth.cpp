@@ -7,7 +7,6 @@
 #include <sstream>
 
 #include <boost/program_options.hpp>
-#include <unistd.h>
 
 #include "command_util.h"
 #include "engine/error.h"
@@ -41,18 +40,6 @@ std::string upper(std::string_view s) {
     std::string u(s);
     for (char& c : u) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     return u;
-}
-
-// A one-line progress bar on stderr, drawn only when stderr is a terminal.
-synth::Progress progress_bar(std::ostream& err, const std::string& label) {
-    if (::isatty(STDERR_FILENO) == 0) return {};
-    return [&err, label](std::size_t done, std::size_t total, std::uint64_t bytes) {
-        const int width = 30;
-        const auto filled = static_cast<int>(width * done / total);
-        err << "\r" << label << " [" << std::string(static_cast<std::size_t>(filled), '#')
-            << std::string(static_cast<std::size_t>(width - filled), ' ') << "] " << done << "/" << total << " tensors, "
-            << bytes / (1024 * 1024) << " MiB" << (done == total ? "\n" : "") << std::flush;
-    };
 }
 
 int run_synth(const std::vector<std::string>& args, Io io) {

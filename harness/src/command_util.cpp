@@ -1,5 +1,7 @@
 #include "command_util.h"
 
+#include <unistd.h>
+
 namespace po = boost::program_options;
 
 namespace parity::cli {
@@ -15,8 +17,19 @@ po::variables_map parse_command_line(const std::vector<std::string>& args, const
     return vm;
 }
 
+Progress progress_bar(std::ostream& err, const std::string& label) {
+    if (::isatty(STDERR_FILENO) == 0) return {};
+    return [&err, label](std::size_t done, std::size_t total, std::uint64_t bytes) {
+        const int width = 30;
+        const auto filled = static_cast<int>(width * done / total);
+        err << "\r" << label << " [" << std::string(static_cast<std::size_t>(filled), '#')
+            << std::string(static_cast<std::size_t>(width - filled), ' ') << "] " << done << "/" << total << " tensors, "
+            << bytes / (1024 * 1024) << " MiB" << (done == total ? "\n" : "") << std::flush;
+    };
+}
+
 const std::vector<Command>& commands() {
-    static const std::vector<Command> table = {inspect_command(), synth_command()};
+    static const std::vector<Command> table = {inspect_command(), synth_command(), convert_command()};
     return table;
 }
 

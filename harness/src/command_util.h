@@ -1,11 +1,13 @@
 #pragma once
 // Helpers shared by the subcommands' option parsing.
 
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include <boost/program_options.hpp>
 
+#include "engine/progress.h"
 #include "harness/command.h"
 
 namespace parity::cli {
@@ -17,8 +19,12 @@ boost::program_options::variables_map parse_command_line(
     const boost::program_options::options_description& hidden,
     const boost::program_options::positional_options_description& positional);
 
+/// A one-line progress bar on `err`, drawn only when stderr is a terminal (else empty).
+Progress progress_bar(std::ostream& err, const std::string& label);
+
 // One factory per subcommand (each in its own cmd_<name>.cpp).
 Command inspect_command();
 Command synth_command();
+Command convert_command();
 
 }  // namespace parity::cli

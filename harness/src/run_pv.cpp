@@ -1,6 +1,7 @@
 // Top-level dispatch of `pv <command> [options]`.
 
 #include <exception>
+#include <filesystem>
 #include <ostream>
 
 #include <boost/program_options/errors.hpp>
@@ -56,6 +57,9 @@ int run_pv(int argc, const char* const* argv, Io io) {
         io.err << "pv " << name << ": error: " << e.what() << "\n";
         return kExitUsage;
     } catch (const UsageError& e) {
+        io.err << "pv " << name << ": error: " << e.what() << "\n";
+        return kExitUsage;
+    } catch (const std::filesystem::filesystem_error& e) {
         io.err << "pv " << name << ": error: " << e.what() << "\n";
         return kExitUsage;
     } catch (const std::exception& e) {

@@ -12,7 +12,6 @@
 // token_embd is N(0,1), a tied one 2/sqrt(n_embd) so that logits have std ≈ 2.
 
 #include <cstdint>
-#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -20,6 +19,7 @@
 
 #include "engine/file_type.h"
 #include "engine/model_file.h"
+#include "engine/progress.h"
 
 namespace parity::synth {
 
@@ -75,9 +75,6 @@ std::vector<TensorSpec> tensor_plan(const ModelShape& shape);
 /// Values of rows [row_begin, row_begin + out.size() / ne[0]) of a tensor.
 void generate_rows(const ModelShape& shape, std::uint64_t seed, const TensorSpec& tensor, std::int64_t row_begin,
                    std::span<float> out);
-
-/// Called after each tensor: (tensors done, tensors total, bytes written so far).
-using Progress = std::function<void(std::size_t, std::size_t, std::uint64_t)>;
 
 /// Writes the model as GGUF, tensor by tensor in row chunks (memory stays bounded by a chunk).
 /// Tensor types follow llama-quantize's choice for `file_type` (TensorTypeChooser).
