@@ -9,6 +9,7 @@
 #include "engine/error.h"
 #include "engine/gguf.h"
 #include "engine/gpt2_bytes.h"
+#include "engine/model_file.h"
 #include "engine/quant.h"
 #include "engine/synth.h"
 #include "test_support.h"
@@ -58,6 +59,27 @@ TEST(Synth, QuantizedFilesEncodeTheSameWeights) {
         }
         const auto got = q8.tensor_data(t);
         EXPECT_TRUE(std::equal(got.begin(), got.end(), expected.begin())) << t.name;
+    }
+}
+
+// The APR twin holds the F32 GGUF's weights byte for byte, with the same hyper-parameters.
+TEST(Synth, AprTwinHoldsTheF32Weights) {
+    testing::TempDir dir;
+    const auto s = small_qwen2();
+    synth::write_gguf(s, 9, FileType::ALL_F32, (dir / "m.gguf").string());
+    synth::write_apr_f32(s, 9, (dir / "m.apr").string());
+    const auto g = ModelFile::open((dir / "m.gguf").string());
+    const auto a = ModelFile::open((dir / "m.apr").string());
+    EXPECT_EQ(a.format(), ModelFormat::Apr);
+    EXPECT_EQ(a.config().n_layers, g.config().n_layers);
+    EXPECT_EQ(a.config().rope, RopeType::Neox);
+    EXPECT_EQ(a.tokenizer().merges, g.tokenizer().merges);
+    ASSERT_EQ(a.tensors().size(), g.tensors().size());
+    for (const auto& t : g.tensors()) {
+        const auto x = g.tensor_data(t);
+        const auto y = a.tensor_data(a.tensor(t.name));
+        ASSERT_EQ(x.size(), y.size()) << t.name;
+        EXPECT_TRUE(std::equal(x.begin(), x.end(), y.begin())) << t.name;
     }
 }
 

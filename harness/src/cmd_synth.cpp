@@ -9,6 +9,7 @@
 #include <boost/program_options.hpp>
 
 #include "command_util.h"
+#include "engine/convert.h"
 #include "engine/error.h"
 #include "engine/synth.h"
 #include "harness/command.h"
@@ -60,6 +61,8 @@ int run_synth(const std::vector<std::string>& args, Io io) {
         ("seed", po::value<std::uint64_t>()->default_value(42), "weight seed")
         ("name", po::value<std::string>(), "model name (file name stem); default synth-ARCH-PRESET")
         ("types", po::value<std::string>()->default_value("f32"), "comma-separated file types: f32,f16,bf16,q8_0,q4_0,q4_1,q5_0,q5_1,q2_k,q3_k_s,q4_k_s,q4_k_m,q5_k_s,q5_k_m,q6_k,iq4_nl,iq4_xs")
+        ("apr", po::value<std::string>()->default_value("f32"),
+         "APR copy: f32 (one APR with the F32 weights), keep (an APR per GGUF, converted with --dtype keep), none")
         ("output,o", po::value<std::string>()->default_value("."), "output directory (created if missing)");
     // clang-format on
     const auto vm = parse_command_line(args, opts, po::options_description{}, po::positional_options_description{});
@@ -94,16 +97,32 @@ int run_synth(const std::vector<std::string>& args, Io io) {
     synth::validate(shape);
     const auto types = parse_types(vm["types"].as<std::string>());
     const auto seed = vm["seed"].as<std::uint64_t>();
+    const auto apr_mode = vm["apr"].as<std::string>();
+    if (apr_mode != "f32" && apr_mode != "keep" && apr_mode != "none") {
+        throw po::error("--apr must be f32, keep or none, not '" + apr_mode + "'");
+    }
 
     const std::filesystem::path dir = vm["output"].as<std::string>();
     std::filesystem::create_directories(dir);
-    for (FileType ft : types) {
-        const auto path = (dir / (shape.name + "-" + upper(file_type_name(ft)) + ".gguf")).string();
+    auto timed = [&](const std::string& path, const auto& write) {
         const auto start = std::chrono::steady_clock::now();
-        synth::write_gguf(shape, seed, ft, path, progress_bar(io.err, path));
+        write();
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         io.out << path << "  " << std::filesystem::file_size(path) << " bytes  " << std::fixed << std::setprecision(2)
                << seconds << " s\n";
+    };
+    const auto stem = (dir / shape.name).string();
+    for (FileType ft : types) {
+        const auto path = stem + "-" + upper(file_type_name(ft)) + ".gguf";
+        timed(path, [&] { synth::write_gguf(shape, seed, ft, path, progress_bar(io.err, path)); });
+        if (apr_mode == "keep") {
+            const auto apr = stem + "-" + upper(file_type_name(ft)) + ".apr";
+            timed(apr, [&] { convert_model(path, apr, ModelFormat::Apr, ConvertDtype::Keep, progress_bar(io.err, apr)); });
+        }
+    }
+    if (apr_mode == "f32") {
+        const auto apr = stem + "-F32.apr";
+        timed(apr, [&] { synth::write_apr_f32(shape, seed, apr, progress_bar(io.err, apr)); });
     }
     return kExitOk;
 }

@@ -81,4 +81,9 @@ void generate_rows(const ModelShape& shape, std::uint64_t seed, const TensorSpec
 void write_gguf(const ModelShape& shape, std::uint64_t seed, FileType file_type, const std::string& path,
                 const Progress& progress = {});
 
+/// Writes the model's F32 weights as APR (the full-precision twin of the GGUF files: the
+/// same values as write_gguf with ALL_F32), one tensor in memory at a time.
+void write_apr_f32(const ModelShape& shape, std::uint64_t seed, const std::string& path,
+                   const Progress& progress = {});
+
 }  // namespace parity::synth
