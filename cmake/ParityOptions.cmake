@@ -1,5 +1,6 @@
 # Build options shared by every target.
 option(PARITY_BUILD_TESTS "Build the GoogleTest suites" ON)
+option(PARITY_FUZZ "Build the libFuzzer targets of the parsers (Clang only)" OFF)
 option(PARITY_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
 set(PARITY_CUDA "AUTO" CACHE STRING "Build the CUDA backend: AUTO (when nvcc is found), ON, OFF")
 set_property(CACHE PARITY_CUDA PROPERTY STRINGS AUTO ON OFF)
