@@ -6,3 +6,12 @@ if(PARITY_SANITIZE)
                       $<$<COMPILE_LANGUAGE:CXX>:-fno-omit-frame-pointer>)
   add_link_options(-fsanitize=address,undefined)
 endif()
+
+# With PARITY_FUZZ=ON every library is instrumented for libFuzzer's coverage feedback (the
+# fuzz targets themselves link with -fsanitize=fuzzer).
+if(PARITY_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "PARITY_FUZZ=ON needs Clang (libFuzzer); use the `fuzz` preset")
+  endif()
+  add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-fsanitize=fuzzer-no-link>)
+endif()

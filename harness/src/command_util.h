@@ -26,5 +26,6 @@ Progress progress_bar(std::ostream& err, const std::string& label);
 Command inspect_command();
 Command synth_command();
 Command convert_command();
+Command tokenize_command();
 
 }  // namespace parity::cli

@@ -115,6 +115,7 @@ struct Constraint {
     enum class Kind {
         ExactlyOne,  ///< exactly one of `params` must be given
         AtLeastOne,  ///< at least one of `params` must be given
+        AtMostOne,   ///< at most one of `params` may be given
         Together,    ///< all of `params` or none
         NotGreater,  ///< params[0] <= params[1] (both numeric), checked when both are given
     };
