@@ -163,7 +163,10 @@ TEST_P(TokenizerFixtureRoundTrip, DecodeEncodeIsIdentity) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, TokenizerFixtureRoundTrip, ::testing::Values(kQwenGguf, kLlamaGguf, kQwenApr),
-                         [](const auto& p) { return testing::param_name(p.param); });
+                         [](const auto& p) {
+                             const std::string path = p.param;
+                             return testing::param_name(path) + (path.ends_with(".apr") ? "_apr" : "_gguf");
+                         });
 
 }  // namespace
 }  // namespace parity

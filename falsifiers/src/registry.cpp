@@ -125,17 +125,20 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 /// The candidate closest to `s`, when it is close enough to be a likely typo.
 template <class Range>
 std::string closest_of(std::string_view s, const Range& candidates) {
+    // Close: a few edits away (relative to the length), or one name a prefix of the other.
     std::string best;
     std::size_t best_d = static_cast<std::size_t>(-1);
     for (const auto& c : candidates) {
-        const std::size_t d = edit_distance(s, c);
-        if (d < best_d) {
+        const std::string_view cv(c);
+        const bool prefix = s.size() >= 3 && cv.size() >= 3 && (cv.starts_with(s) || s.starts_with(cv));
+        const std::size_t d = edit_distance(s, cv);
+        const std::size_t limit = std::max<std::size_t>(2, std::max(s.size(), cv.size()) / 3);
+        if ((d <= limit || prefix) && d < best_d) {
             best_d = d;
             best = std::string(c);
         }
     }
-    const std::size_t limit = std::max<std::size_t>(2, s.size() / 3);
-    return best_d <= limit ? best : std::string();
+    return best;
 }
 
 template <class Range>
@@ -185,6 +188,10 @@ std::string range_text(const ParamSpec& p) {
 
 }  // namespace
 
+std::string closest_name(std::string_view name, const std::vector<std::string>& candidates) {
+    return closest_of(name, candidates);
+}
+
 std::string describe_kind(ParamKind kind) {
     switch (kind) {
         case ParamKind::String: return "string";
@@ -214,6 +221,7 @@ std::string ParamSpec::type_text() const {
         case ParamKind::Choice: return "one of " + join(choices);
         case ParamKind::PathList: {
             if (max_items == min_items) return "list of " + std::to_string(min_items) + " path names";
+            if (max_items == 0 && min_items <= 1) return "list of path names (at least one)";
             if (max_items == 0) return "list of at least " + std::to_string(min_items) + " path names";
             return "list of " + std::to_string(min_items) + " to " + std::to_string(max_items) + " path names";
         }
@@ -337,7 +345,7 @@ std::vector<FalsifierSpec> builtin_specs() {
         b.add("slot", ParamKind::Slot, false, "", "one slot to compare");
         b.add("slots", ParamKind::SlotList, false, "", "several slots to compare (`all` for every slot)");
         b.nonneg("atol", "", "absolute tolerance per element");
-        b.nonneg("rtol", "", "tolerance relative to |reference| per element");
+        b.nonneg("rtol", "", "tolerance relative to the reference value's magnitude, per element");
         b.nonneg("nmse", "", "maximum normalized mean squared error per slot vector");
         b.layers();
         b.constraint(Constraint::Kind::ExactlyOne, {"slot", "slots"});
@@ -360,8 +368,8 @@ std::vector<FalsifierSpec> builtin_specs() {
                       "the logits of two paths agree: cosine, KL divergence, max |delta| and top-k overlap");
         b.two_paths("[candidate, reference]");
         b.cosine("min_cosine", "", "minimum cosine similarity of the logit vectors");
-        b.nonneg("max_kl", "", "maximum KL(reference || candidate) of the softmax distributions");
-        b.nonneg("max_abs", "", "maximum |candidate - reference| over the vocabulary");
+        b.nonneg("max_kl", "", "maximum KL divergence of the candidate's softmax from the reference's");
+        b.nonneg("max_abs", "", "maximum absolute difference of any logit");
         b.count("top_k", false, "compare the top-k token sets (with min_overlap)");
         auto& mo = b.add("min_overlap", ParamKind::Int, false, "", "how many of the top-k tokens must be shared");
         mo.min = 0.0;
@@ -408,7 +416,7 @@ std::vector<FalsifierSpec> builtin_specs() {
               "reference logits file (relative to the contract's directory or absolute)");
         b.add("positions", ParamKind::Positions, false, "last", "token positions compared");
         b.nonneg("atol", "", "absolute tolerance per logit");
-        b.nonneg("rtol", "", "tolerance relative to |reference| per logit");
+        b.nonneg("rtol", "", "tolerance relative to the reference logit's magnitude");
         b.cosine("min_cosine", "", "minimum cosine similarity per position");
         b.constraint(Constraint::Kind::AtLeastOne, {"atol", "rtol", "min_cosine"});
         out.push_back(std::move(b.spec));
@@ -796,9 +804,11 @@ CheckResult Registry::check(const ParamNode& block, const CheckOptions& options)
     }
     const ParamMember* falsifier = nullptr;
     for (const auto& m : block.members) {
-        if (m.key == "falsifier") {
+        if (m.key != "falsifier") continue;
+        if (falsifier == nullptr) {
             falsifier = &m;
-            break;
+        } else {
+            result.issues.push_back({IssueCode::Conflict, "falsifier", "`falsifier` is given twice", m.key_pos});
         }
     }
     if (falsifier == nullptr) {
@@ -824,7 +834,9 @@ CheckResult Registry::check(const ParamNode& block, const CheckOptions& options)
                                  at});
         return result;
     }
-    return check(*spec, block, options);
+    CheckResult checked = check(*spec, block, options);
+    checked.issues.insert(checked.issues.begin(), result.issues.begin(), result.issues.end());
+    return checked;
 }
 
 CheckResult Registry::check(const FalsifierSpec& spec, const ParamNode& params, const CheckOptions& options) const {

@@ -132,6 +132,16 @@ TEST(Registry, BlockWithoutFalsifierOrNotAMapping) {
     EXPECT_EQ(r.issues[0].pos.line, 9);
 }
 
+TEST(Registry, FalsifierGivenTwice) {
+    auto b = design_example();
+    b.members.push_back(m("falsifier", s("finite", 9, 18), 9, 7));
+    const auto r = reg().check(b);
+    ASSERT_EQ(r.issues.size(), 1u) << dump(r);
+    EXPECT_EQ(r.issues[0].code, IssueCode::Conflict);
+    EXPECT_EQ(r.issues[0].message, "`falsifier` is given twice");
+    EXPECT_EQ(r.issues[0].pos.line, 9);
+}
+
 TEST(Registry, MissingRequiredParameterNamesItsType) {
     auto b = design_example();
     b.members.erase(b.members.begin() + 4);  // stat
@@ -395,7 +405,7 @@ TEST(Registry, NullValuesAndNestedMappingsAreRejected) {
 TEST(Registry, ImplementationsAttachByName) {
     Registry r = Registry::with_builtin_specs();
     EXPECT_EQ(r.factory("finite"), nullptr);
-    r.attach("finite", [](const BoundParams&) { return std::unique_ptr<Falsifier>(); });
+    r.attach("finite", [](const BoundParams&) { return std::shared_ptr<Falsifier>(); });
     ASSERT_NE(r.factory("finite"), nullptr);
     EXPECT_EQ(r.factory("stat_ratio_band"), nullptr);
     EXPECT_THROW(r.attach("not_registered", {}), std::invalid_argument);

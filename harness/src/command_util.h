@@ -27,5 +27,9 @@ Command inspect_command();
 Command synth_command();
 Command convert_command();
 Command tokenize_command();
+Command validate_command();
+Command trace_command();
+Command generate_command();
+Command bench_command();
 
 }  // namespace parity::cli

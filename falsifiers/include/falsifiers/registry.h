@@ -66,6 +66,9 @@ std::span<const std::string_view> stat_names();
 std::span<const std::string_view> sample_names();
 /// True for a well-formed suite path name: a letter or '_', then letters, digits, '_' or '-'.
 bool is_path_name(std::string_view name);
+/// The candidate closest to `name` when it is a likely typo of it (a few edits away, or one a
+/// prefix of the other), else empty. Used for "did you mean" hints.
+std::string closest_name(std::string_view name, const std::vector<std::string>& candidates);
 
 // ---------------------------------------------------------------------------------------------
 // Parameter schema.
@@ -202,7 +205,9 @@ struct CheckResult {
 // ---------------------------------------------------------------------------------------------
 
 class Falsifier;  // the runtime interface, defined with the implementations
-using FalsifierFactory = std::function<std::unique_ptr<Falsifier>(const BoundParams&)>;
+/// Makes a falsifier from checked parameters. shared_ptr (not unique_ptr) so that this header
+/// needs no complete Falsifier type: the deleter is captured where the object is made.
+using FalsifierFactory = std::function<std::shared_ptr<Falsifier>(const BoundParams&)>;
 
 /// Every falsifier kind by name. `builtin()` holds the nine kinds of DESIGN.md.
 class Registry {

@@ -1,0 +1,147 @@
+// KV cache and attention (ggml's mul_mat / soft_max_ext semantics for f32 and f16 caches).
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
+#include "attention.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "engine/half.h"
+#include "kernels.h"
+
+namespace parity::cpu {
+
+namespace {
+
+constexpr int kLanes = 4;
+
+/// sum (float)(a[i] * b[i]) in double.
+double dot_f32_double(const float* a, const float* b, int n) noexcept {
+    double acc[kLanes] = {};
+    int i = 0;
+    for (; i + kLanes <= n; i += kLanes) {
+        for (int l = 0; l < kLanes; ++l) acc[l] += static_cast<double>(a[i + l] * b[i + l]);
+    }
+    double sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for (; i < n; ++i) sum += static_cast<double>(a[i] * b[i]);
+    return sum;
+}
+
+double dot_f16_double(const std::uint16_t* a, const float* b, int n) noexcept {
+    double acc[kLanes] = {};
+    int i = 0;
+    for (; i + kLanes <= n; i += kLanes) {
+        for (int l = 0; l < kLanes; ++l) acc[l] += static_cast<double>(fp16_to_fp32(a[i + l]) * b[i + l]);
+    }
+    double sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for (; i < n; ++i) sum += static_cast<double>(fp16_to_fp32(a[i]) * b[i]);
+    return sum;
+}
+
+float round_f16(float x) noexcept { return fp16_to_fp32(fp32_to_fp16(x)); }
+
+}  // namespace
+
+KvCache::KvCache(KvType type, int n_layers, int capacity, int kv_dim)
+    : type_(type), capacity_(capacity), kv_dim_(kv_dim), elem_(type == KvType::F32 ? 4 : 2) {
+    const std::size_t bytes = static_cast<std::size_t>(capacity) * static_cast<std::size_t>(kv_dim) * elem_;
+    for (int l = 0; l < n_layers; ++l) {
+        k_.push_back(std::unique_ptr<std::byte[]>(new std::byte[bytes]));
+        v_.push_back(std::unique_ptr<std::byte[]>(new std::byte[bytes]));
+    }
+}
+
+void KvCache::store(int layer, int pos, const float* k, const float* v) noexcept {
+    const std::size_t off = static_cast<std::size_t>(pos) * static_cast<std::size_t>(kv_dim_) * elem_;
+    std::byte* kd = k_[static_cast<std::size_t>(layer)].get() + off;
+    std::byte* vd = v_[static_cast<std::size_t>(layer)].get() + off;
+    if (type_ == KvType::F32) {
+        std::memcpy(kd, k, static_cast<std::size_t>(kv_dim_) * 4);
+        std::memcpy(vd, v, static_cast<std::size_t>(kv_dim_) * 4);
+        return;
+    }
+    auto* k16 = reinterpret_cast<std::uint16_t*>(kd);
+    auto* v16 = reinterpret_cast<std::uint16_t*>(vd);
+    for (int i = 0; i < kv_dim_; ++i) {
+        k16[i] = fp32_to_fp16(k[i]);
+        v16[i] = fp32_to_fp16(v[i]);
+    }
+}
+
+std::size_t attention_scratch_floats(int capacity, int head_dim) noexcept {
+    // scores [capacity], rounded query [head_dim], double accumulators [head_dim] (2 floats each)
+    return static_cast<std::size_t>(capacity) + 3 * static_cast<std::size_t>(head_dim) + 8;
+}
+
+void attend(const KvCache& kv, int layer, const AttentionShape& s, const float* q, int pos, int h0, int h1,
+            float* scratch, float* out) noexcept {
+    const int hd = s.head_dim;
+    const int n_kv = pos + 1;
+    const int group = s.n_head / s.n_head_kv;
+    const std::size_t kv_dim = static_cast<std::size_t>(kv.kv_dim());
+    float* scores = scratch;
+    float* qr = scratch + kv.capacity();
+    // double accumulators, 8-byte aligned inside the float scratch
+    auto* acc_raw = qr + hd;
+    const auto misalign = reinterpret_cast<std::uintptr_t>(acc_raw) % alignof(double);
+    auto* acc = reinterpret_cast<double*>(acc_raw + (misalign ? 1 : 0));
+    const bool f16 = kv.type() == KvType::F16;
+
+    for (int h = h0; h < h1; ++h) {
+        const int g = h / group;
+        const float* qh = q + static_cast<std::ptrdiff_t>(h) * hd;
+        if (f16) {
+            for (int d = 0; d < hd; ++d) qr[d] = round_f16(qh[d]);
+            const auto* K = reinterpret_cast<const std::uint16_t*>(kv.k(layer));
+            for (int j = 0; j < n_kv; ++j) {
+                const std::uint16_t* kr = K + static_cast<std::size_t>(j) * kv_dim + static_cast<std::size_t>(g) * hd;
+                scores[j] = static_cast<float>(dot_f16_double(kr, qr, hd)) * s.scale;
+            }
+        } else {
+            const auto* K = reinterpret_cast<const float*>(kv.k(layer));
+            for (int j = 0; j < n_kv; ++j) {
+                const float* kr = K + static_cast<std::size_t>(j) * kv_dim + static_cast<std::size_t>(g) * hd;
+                scores[j] = static_cast<float>(dot_f32_double(kr, qh, hd)) * s.scale;
+            }
+        }
+        softmax(scores, n_kv);
+        for (int d = 0; d < hd; ++d) acc[d] = 0.0;
+        if (f16) {
+            const auto* V = reinterpret_cast<const std::uint16_t*>(kv.v(layer));
+            for (int j = 0; j < n_kv; ++j) {
+                const float p = round_f16(scores[j]);
+                const std::uint16_t* vr = V + static_cast<std::size_t>(j) * kv_dim + static_cast<std::size_t>(g) * hd;
+                for (int d = 0; d < hd; ++d) acc[d] += static_cast<double>(fp16_to_fp32(vr[d]) * p);
+            }
+        } else {
+            const auto* V = reinterpret_cast<const float*>(kv.v(layer));
+            for (int j = 0; j < n_kv; ++j) {
+                const float p = scores[j];
+                const float* vr = V + static_cast<std::size_t>(j) * kv_dim + static_cast<std::size_t>(g) * hd;
+                for (int d = 0; d < hd; ++d) acc[d] += static_cast<double>(vr[d] * p);
+            }
+        }
+        float* oh = out + static_cast<std::ptrdiff_t>(h) * hd;
+        for (int d = 0; d < hd; ++d) oh[d] = static_cast<float>(acc[d]);
+    }
+}
+
+void softmax(float* s, std::int64_t n) noexcept {
+    float max = -std::numeric_limits<float>::infinity();
+    for (std::int64_t i = 0; i < n; ++i) max = s[i] > max ? s[i] : max;
+    double sum = 0.0;
+    for (std::int64_t i = 0; i < n; ++i) {
+        const float val = std::exp(s[i] - max);
+        sum += static_cast<double>(val);
+        s[i] = val;
+    }
+    const auto inv = static_cast<float>(1.0 / sum);
+    for (std::int64_t i = 0; i < n; ++i) s[i] *= inv;
+}
+
+}  // namespace parity::cpu

@@ -1,0 +1,52 @@
+#include "reports/describe.h"
+
+#include <algorithm>
+
+#include "reports/text.h"
+
+namespace parity::reports {
+
+std::string describe_location(int layer, std::string_view slot) {
+    std::string out = layer < 0 ? std::string("model level") : "layer " + std::to_string(layer);
+    if (!slot.empty()) {
+        out += ", slot ";
+        out += slot;
+    }
+    return out;
+}
+
+std::string describe_bounds(const LayerMetric& row) {
+    if (row.lo && row.hi) return "[" + format_number(*row.lo) + ", " + format_number(*row.hi) + "]";
+    if (row.lo) return ">= " + format_number(*row.lo);
+    if (row.hi) return "<= " + format_number(*row.hi);
+    return "";
+}
+
+std::optional<Divergence> first_divergence(const TestResult& result) {
+    if (result.first_failure) return result.first_failure;
+    if (result.status != Status::Fail) return std::nullopt;
+    const auto it = std::find_if(result.per_layer.begin(), result.per_layer.end(),
+                                 [](const LayerMetric& row) { return !row.pass; });
+    if (it == result.per_layer.end()) return std::nullopt;
+    Divergence d;
+    d.layer = it->layer;
+    d.slot = it->slot;
+    d.detail = (result.metric_name.empty() ? std::string("value") : result.metric_name) + " " +
+               format_number(it->value);
+    const std::string bounds = describe_bounds(*it);
+    if (!bounds.empty()) d.detail += " outside " + bounds;
+    return d;
+}
+
+std::string describe_divergence(const Divergence& divergence) {
+    std::string out = describe_location(divergence.layer, divergence.slot);
+    if (!divergence.detail.empty()) out += ": " + divergence.detail;
+    return out;
+}
+
+std::size_t count_failing_rows(const TestResult& result) {
+    return static_cast<std::size_t>(std::count_if(result.per_layer.begin(), result.per_layer.end(),
+                                                   [](const LayerMetric& r) { return !r.pass; }));
+}
+
+}  // namespace parity::reports
