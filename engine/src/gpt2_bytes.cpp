@@ -1,5 +1,7 @@
 #include "engine/gpt2_bytes.h"
 
+#include "tokenizer_unicode.h"
+
 namespace parity::gpt2 {
 
 namespace {
@@ -36,26 +38,13 @@ const Tables& tables() {
     return t;
 }
 
-void append_utf8(std::string& out, char32_t cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-}
-
 }  // namespace
 
 char32_t byte_to_codepoint(std::uint8_t b) noexcept { return tables().to_cp[b]; }
 
 std::string byte_to_utf8(std::uint8_t b) {
     std::string s;
-    append_utf8(s, byte_to_codepoint(b));
+    tok::append_utf8(s, byte_to_codepoint(b));
     return s;
 }
 
@@ -71,7 +60,7 @@ std::optional<std::uint8_t> codepoint_to_byte(char32_t cp) noexcept {
 
 std::string encode_bytes(std::string_view bytes) {
     std::string out;
-    for (char c : bytes) append_utf8(out, byte_to_codepoint(static_cast<std::uint8_t>(c)));
+    for (char c : bytes) tok::append_utf8(out, byte_to_codepoint(static_cast<std::uint8_t>(c)));
     return out;
 }
 

@@ -1,6 +1,9 @@
 // Model loading errors, session behaviour, greedy generation, and every weight type end to end.
 
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
+#include <new>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -12,6 +15,20 @@
 #include "engine/gguf_writer.h"
 #include "engine/model.h"
 #include "forward_test_util.h"
+
+// Counts operator new calls while armed (the decode-loop allocation check below).
+namespace alloc_probe {
+std::atomic<bool> armed{false};
+std::atomic<long> count{0};
+}  // namespace alloc_probe
+
+void* operator new(std::size_t n) {
+    if (alloc_probe::armed.load(std::memory_order_relaxed)) alloc_probe::count.fetch_add(1);
+    if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace parity {
 namespace {
@@ -139,6 +156,34 @@ TEST(Generate, GreedyThroughTheCacheMatchesRecomputation) {
         generate_greedy(*s, prompt, 8, [&](std::int32_t id) { return id == r.tokens[2]; });
     EXPECT_TRUE(stopped.stopped);
     EXPECT_EQ(stopped.tokens.size(), 3u);
+}
+
+TEST(Session, DecodeStepsDoNotAllocate) {
+    for (FileType type : {FileType::MOSTLY_Q4_K_M, FileType::MOSTLY_Q8_0, FileType::ALL_F32}) {
+        for (MatmulPolicy policy : {MatmulPolicy::Ggml, MatmulPolicy::Dequant}) {
+            const Model m = Model::load(testing::synth_model("qwen2", type));
+            SessionOptions o;
+            o.threads = 2;
+            o.max_context = 32;
+            o.matmul = policy;
+            auto s = create_session(m, o);
+            std::vector<float> logits(static_cast<std::size_t>(m.config().n_vocab));
+            TraceRecorder rec(m.config().n_layers);
+            const std::vector<std::int32_t> prompt = {1, 2, 3, 4};
+            s->evaluate(prompt, LogitsWanted::Last, logits, nullptr);
+            std::int32_t id = 5;
+            s->evaluate({&id, 1}, LogitsWanted::Last, logits, &rec);  // warm-up (thread pool, first use)
+            alloc_probe::count = 0;
+            alloc_probe::armed = true;
+            for (int i = 0; i < 8; ++i) {
+                id = argmax(logits);
+                rec.begin();
+                s->evaluate({&id, 1}, LogitsWanted::Last, logits, i % 2 ? &rec : nullptr);
+            }
+            alloc_probe::armed = false;
+            EXPECT_EQ(alloc_probe::count.load(), 0) << file_type_name(type) << " " << to_string(policy);
+        }
+    }
 }
 
 TEST(Generate, ArgmaxPicksFirstMaximumAndSkipsNaN) {

@@ -59,6 +59,8 @@ constexpr std::array<std::string_view, 8> kStats = {"count",     "min",       "m
                                                     "std_dev",   "nan_count", "inf_count", "zero_count"};
 constexpr std::array<std::string_view, 2> kSamples = {"last_token", "full"};
 
+constexpr std::size_t kMaxRegexChars = 1000;
+
 bool is_slot_name(std::string_view s) {
     return std::find(kLayerSlots.begin(), kLayerSlots.end(), s) != kLayerSlots.end() ||
            std::find(kModelSlots.begin(), kModelSlots.end(), s) != kModelSlots.end();
@@ -449,6 +451,11 @@ public:
             }
             case ParamKind::Regex: {
                 if (!text(value, v.text)) return std::nullopt;
+                // libstdc++ compiles (and matches) regexes recursively: bound the input.
+                if (v.text.size() > kMaxRegexChars) {
+                    return fail(IssueCode::InvalidValue,
+                                "is longer than " + std::to_string(kMaxRegexChars) + " characters");
+                }
                 try {
                     const std::regex re(v.text, std::regex::ECMAScript);
                     (void)re;

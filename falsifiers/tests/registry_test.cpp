@@ -344,8 +344,12 @@ TEST(Registry, OutputMatchesChecksTheRegexAndCounts) {
     EXPECT_NE(r.issues[1].message.find("`regex` `(unclosed` is not a valid regular expression"), std::string::npos);
     EXPECT_EQ(r.issues[1].pos.line, 6);
 
-    b.members[4].value = q("4");
+    b.members[4].value = q(std::string(1001, 'a'));
     b.members[3].value = s("16");
+    r = reg().check(b);
+    EXPECT_TRUE(has_issue(r, IssueCode::InvalidValue, "`regex` is longer than 1000 characters")) << dump(r);
+
+    b.members[4].value = q("4");
     b.members.push_back(m("tokens", seq({s("3838"), s("374")}), 8, 3));
     r = reg().check(b);
     EXPECT_TRUE(has_issue(r, IssueCode::Conflict, "give only one of `prompt` or `tokens`")) << dump(r);

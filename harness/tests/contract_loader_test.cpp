@@ -3,12 +3,15 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "engine/error.h"
 #include "harness/contract_loader.h"
+#include "harness/validate.h"
 #include "test_support.h"
 
 namespace parity::contract {
@@ -399,6 +402,33 @@ TEST(ContractLoader, CyclicAndExplosiveAliasesDoNotHang) {
     c = load(bomb);  // 10^9 nodes if expanded: must stay bounded
     EXPECT_NE(find_rule(c, "SCHEMA-102"), nullptr) << dump(c);
     EXPECT_EQ(c.unknown_keys.size(), 9u);
+}
+
+TEST(ContractLoader, EveryPrefixAndByteFlipLoadsOrFailsCleanly) {
+    // Truncations and single-byte corruptions of a real contract: each either loads (and
+    // validates) or throws ContractParseError — never anything else, never a crash.
+    std::ifstream in(data_dir() / "parity-bound-v1.yaml", std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_GT(text.size(), 1000u);
+    std::size_t loaded = 0, rejected = 0;
+    const auto attempt = [&](const std::string& t) {
+        try {
+            const Contract c = load_contract_text(t, "fuzz.yaml");
+            (void)validate_contract(c);
+            ++loaded;
+        } catch (const ContractParseError&) {
+            ++rejected;
+        }
+    };
+    for (std::size_t n = 0; n <= text.size(); n += 7) attempt(text.substr(0, n));
+    const std::string bytes = ":-[]{}#&*!|>'\"%@`,? \t\n\x01\xff";
+    for (std::size_t i = 0; i < text.size(); i += 5) {
+        std::string t = text;
+        t[i] = bytes[i % bytes.size()];
+        attempt(t);
+    }
+    EXPECT_GT(loaded, 0u);
+    EXPECT_GT(rejected, 0u);
 }
 
 TEST(ContractLoader, RegistryFlagMakesAKernelContractARegistry) {

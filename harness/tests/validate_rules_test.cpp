@@ -2,6 +2,9 @@
 // and none fires on the valid base contract.
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -391,6 +394,27 @@ TEST(ValidateRules, EveryRuleIsDocumentedOnce) {
         EXPECT_EQ(std::count(ids.begin(), ids.end(), id), 1) << id;
     }
     EXPECT_EQ(rules.size(), 34u);
+}
+
+TEST(ValidateRules, DocsListEveryRuleFalsifierAndParameter) {
+    const auto doc_path = std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "docs" / "contracts.md";
+    std::ifstream in(doc_path);
+    ASSERT_TRUE(in) << doc_path;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string doc = ss.str();
+    for (const auto& r : validation_rules()) {
+        const std::string row = "| " + std::string(r.id) + " | " + (r.severity == Severity::Error ? "error" : "warning");
+        EXPECT_NE(doc.find(row), std::string::npos) << "docs/contracts.md lacks the row for " << r.id;
+    }
+    for (const auto& spec : falsifiers::Registry::builtin().specs()) {
+        const auto at = doc.find("### `" + spec.name + "`");
+        ASSERT_NE(at, std::string::npos) << spec.name;
+        for (const auto& p : spec.params) {
+            EXPECT_NE(doc.find("| `" + p.name + "` | " + p.type_text() + " |", at), std::string::npos)
+                << spec.name << "." << p.name;
+        }
+    }
 }
 
 TEST(ValidateRules, FindingFormat) {

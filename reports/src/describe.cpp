@@ -46,7 +46,7 @@ std::string describe_divergence(const Divergence& divergence) {
 
 std::size_t count_failing_rows(const TestResult& result) {
     return static_cast<std::size_t>(std::count_if(result.per_layer.begin(), result.per_layer.end(),
-                                                   [](const LayerMetric& r) { return !r.pass; }));
+                                                  [](const LayerMetric& r) { return !r.pass; }));
 }
 
 }  // namespace parity::reports

@@ -52,8 +52,8 @@ std::string badge(Status s) {
 }
 
 std::string count(std::size_t n, std::string_view what, std::string_view cls) {
-    return "<span class=\"c " + std::string(cls) + (n == 0 ? " z" : "") + "\">" + std::to_string(n) +
-           " " + std::string(what) + "</span>";
+    return "<span class=\"c " + std::string(cls) + (n == 0 ? " z" : "") + "\">" + std::to_string(n) + " " +
+           std::string(what) + "</span>";
 }
 
 std::string join(const std::vector<std::string>& list) {
@@ -67,12 +67,13 @@ void write_header(const RunReport& report, std::ostream& out) {
     out << "<header><h1>Parity report</h1>\n<p class=\"run\">" << escape_xml(report.tool) << " "
         << escape_xml(report.tool_version);
     if (!report.started_at.empty()) out << " · started " << escape_xml(report.started_at);
-    out << " · " << escape_xml(format_number(report.seconds, 4)) << " s · exit code "
-        << exit_code(report) << "</p>\n";
-    if (!report.command.empty()) out << "<p class=\"run\"><code>" << escape_xml(report.command) << "</code></p>\n";
-    out << "<p class=\"sum\">" << s.total << " tests, " << s.evaluated() << " evaluated: "
-        << count(s.passed, "passed", "pass") << ", " << count(s.failed, "failed", "fail") << ", "
-        << count(s.errors, "errors", "error") << ", " << count(s.skipped, "skipped", "skipped")
+    out << " · " << escape_xml(format_number(report.seconds, 4)) << " s · exit code " << exit_code(report)
+        << "</p>\n";
+    if (!report.command.empty())
+        out << "<p class=\"run\"><code>" << escape_xml(report.command) << "</code></p>\n";
+    out << "<p class=\"sum\">" << s.total << " tests, " << s.evaluated()
+        << " evaluated: " << count(s.passed, "passed", "pass") << ", " << count(s.failed, "failed", "fail")
+        << ", " << count(s.errors, "errors", "error") << ", " << count(s.skipped, "skipped", "skipped")
         << ", " << count(s.unbound, "unbound", "unbound") << "</p></header>\n";
 }
 
@@ -81,8 +82,8 @@ void write_index(const RunReport& report, std::ostream& out) {
     out << "<table><tr><th>status</th><th>test</th><th>message</th></tr>\n";
     for (std::size_t i = 0; i < report.results.size(); ++i) {
         const TestResult& r = report.results[i];
-        out << "<tr><td>" << badge(r.status) << "</td><td><a href=\"#t" << i + 1 << "\">"
-            << escape_xml(r.id) << "</a></td><td>" << escape_xml(r.message) << "</td></tr>\n";
+        out << "<tr><td>" << badge(r.status) << "</td><td><a href=\"#t" << i + 1 << "\">" << escape_xml(r.id)
+            << "</a></td><td>" << escape_xml(r.message) << "</td></tr>\n";
     }
     out << "</table>\n";
 }

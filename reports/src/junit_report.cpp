@@ -37,8 +37,7 @@ double sane_seconds(double s) { return std::isfinite(s) && s > 0.0 ? s : 0.0; }
 
 std::string format_seconds(double s) {
     char buf[64];
-    const auto res = std::to_chars(buf, buf + sizeof buf, sane_seconds(s),
-                                   std::chars_format::fixed, 3);
+    const auto res = std::to_chars(buf, buf + sizeof buf, sane_seconds(s), std::chars_format::fixed, 3);
     return std::string(buf, res.ptr);
 }
 
@@ -107,7 +106,8 @@ void write_testcase(const TestResult& r, std::ostream& out) {
             out << "      <skipped" << attr("message", "unbound: no harness binding") << "/>\n";
             break;
     }
-    if (!r.repro.empty()) out << "      <system-out>" << escape_xml("repro: " + r.repro + "\n") << "</system-out>\n";
+    if (!r.repro.empty())
+        out << "      <system-out>" << escape_xml("repro: " + r.repro + "\n") << "</system-out>\n";
     out << "    </testcase>\n";
 }
 
@@ -116,9 +116,12 @@ void write_testcase(const TestResult& r, std::ostream& out) {
 std::string junit_classname(std::string_view contract) {
     std::string_view c = contract;
     for (;;) {
-        if (c.starts_with("./")) c.remove_prefix(2);
-        else if (c.starts_with("../")) c.remove_prefix(3);
-        else break;
+        if (c.starts_with("./"))
+            c.remove_prefix(2);
+        else if (c.starts_with("../"))
+            c.remove_prefix(3);
+        else
+            break;
     }
     for (std::string_view ext : {".yaml", ".yml"}) {
         if (c.size() > ext.size() && c.ends_with(ext)) {

@@ -14,9 +14,7 @@ namespace {
 
 constexpr std::size_t kMaxListedRows = 50;  // longer per-layer lists are in report.json
 
-bool is_alnum(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
+bool is_alnum(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 /// Text that renders literally inside a paragraph, list item or table cell.
 std::string inline_text(std::string_view raw) {
@@ -36,12 +34,19 @@ std::string inline_text(std::string_view raw) {
             case '>': out += "&gt;"; break;
             case '_': {
                 // snake_case stays readable: an underscore between letters never emphasizes.
-                const bool inside = i > 0 && i + 1 < text.size() && is_alnum(text[i - 1]) &&
-                                    is_alnum(text[i + 1]);
+                const bool inside =
+                    i > 0 && i + 1 < text.size() && is_alnum(text[i - 1]) && is_alnum(text[i + 1]);
                 out += inside ? "_" : "\\_";
                 break;
             }
-            case '\\': case '|': case '`': case '*': case '[': case ']': case '~': case '#':
+            case '\\':
+            case '|':
+            case '`':
+            case '*':
+            case '[':
+            case ']':
+            case '~':
+            case '#':
                 out += '\\';
                 out += c;
                 break;
@@ -66,8 +71,8 @@ std::string code_span(std::string_view raw) {
     std::replace(text.begin(), text.end(), '\n', ' ');
     std::replace(text.begin(), text.end(), '\r', ' ');
     const std::string ticks(longest_backtick_run(text) + 1, '`');
-    const bool pad = !text.empty() && (text.front() == '`' || text.back() == '`' ||
-                                       text.front() == ' ' || text.back() == ' ');
+    const bool pad = !text.empty() &&
+                     (text.front() == '`' || text.back() == '`' || text.front() == ' ' || text.back() == ' ');
     return ticks + (pad ? " " : "") + text + (pad ? " " : "") + ticks;
 }
 
@@ -79,8 +84,8 @@ std::string code_block(std::string_view raw, std::string_view info) {
 }
 
 std::string summary_line(const Summary& s) {
-    return std::to_string(s.total) + " tests, " + std::to_string(s.evaluated()) + " evaluated: " +
-           std::to_string(s.passed) + " passed, " + std::to_string(s.failed) + " failed, " +
+    return std::to_string(s.total) + " tests, " + std::to_string(s.evaluated()) +
+           " evaluated: " + std::to_string(s.passed) + " passed, " + std::to_string(s.failed) + " failed, " +
            std::to_string(s.errors) + " errors, " + std::to_string(s.skipped) + " skipped, " +
            std::to_string(s.unbound) + " unbound";
 }
@@ -88,7 +93,8 @@ std::string summary_line(const Summary& s) {
 void write_section(const TestResult& r, std::ostream& out) {
     out << "\n## " << to_string(r.status) << ": " << inline_text(r.id) << "\n\n";
     out << "- message: " << inline_text(r.message) << "\n";
-    if (const auto d = first_divergence(r)) out << "- first divergence: " << inline_text(describe_divergence(*d)) << "\n";
+    if (const auto d = first_divergence(r))
+        out << "- first divergence: " << inline_text(describe_divergence(*d)) << "\n";
     if (!r.contract.empty()) out << "- contract: " << inline_text(r.contract) << "\n";
     if (!r.falsifier.empty()) out << "- falsifier: " << inline_text(r.falsifier) << "\n";
     if (!r.rule.empty()) out << "- rule: " << inline_text(r.rule) << "\n";
@@ -112,8 +118,8 @@ void write_section(const TestResult& r, std::ostream& out) {
                 out << "\n... " << failing - kMaxListedRows << " more in report.json\n";
                 break;
             }
-            out << "| " << (row.layer < 0 ? std::string("model") : std::to_string(row.layer))
-                << " | " << inline_text(row.slot) << " | " << format_number(row.value) << " | "
+            out << "| " << (row.layer < 0 ? std::string("model") : std::to_string(row.layer)) << " | "
+                << inline_text(row.slot) << " | " << format_number(row.value) << " | "
                 << inline_text(describe_bounds(row)) << " |\n";
         }
     }
@@ -135,8 +141,8 @@ void write_markdown(const RunReport& report, std::ostream& out) {
     out << "\n| status | id | falsifier | message | first divergence |\n|---|---|---|---|---|\n";
     for (const auto& r : report.results) {
         const auto d = first_divergence(r);
-        out << "| " << to_string(r.status) << " | " << inline_text(r.id) << " | "
-            << inline_text(r.falsifier) << " | " << inline_text(r.message) << " | "
+        out << "| " << to_string(r.status) << " | " << inline_text(r.id) << " | " << inline_text(r.falsifier)
+            << " | " << inline_text(r.message) << " | "
             << (d ? inline_text(describe_divergence(*d)) : std::string()) << " |\n";
     }
     for (const auto& r : report.results) {

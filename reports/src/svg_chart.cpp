@@ -30,7 +30,8 @@ std::string coord(double v) {
 /// ellipsis), for labels that must not run across the chart.
 std::string one_line(std::string_view text, std::size_t max_bytes) {
     std::string out = to_xml_chars(text);
-    std::replace_if(out.begin(), out.end(), [](char c) { return c == '\n' || c == '\r' || c == '\t'; }, ' ');
+    std::replace_if(
+        out.begin(), out.end(), [](char c) { return c == '\n' || c == '\r' || c == '\t'; }, ' ');
     if (out.size() <= max_bytes) return out;
     std::size_t cut = max_bytes;
     while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;  // not mid-character
@@ -158,22 +159,21 @@ std::string bands(const TestResult& r, const XScale& xs, const YScale& ys) {
         }
         const double x = xs.x(cells[i].layer) - xs.step / 2;
         const double w = xs.x(cells[j - 1].layer) - xs.x(cells[i].layer) + xs.step;
-        out += "<rect class=\"band\" x=\"" + coord(x) + "\" y=\"" + coord(cells[i].top) +
-               "\" width=\"" + coord(w) + "\" height=\"" + coord(std::max(cells[i].bottom - cells[i].top, 1.0)) +
-               "\"/>";
+        out += "<rect class=\"band\" x=\"" + coord(x) + "\" y=\"" + coord(cells[i].top) + "\" width=\"" +
+               coord(w) + "\" height=\"" + coord(std::max(cells[i].bottom - cells[i].top, 1.0)) + "\"/>";
         i = j;
     }
     return out;
 }
 
 std::string axes(const XScale& xs, int last_layer, const YScale& ys, const TestResult& r) {
-    std::string out = "<path class=\"ax\" d=\"M" + coord(kX0) + "," + coord(kY0) + "V" + coord(kY1) +
-                      "H" + coord(kX1) + "\"/>";
+    std::string out = "<path class=\"ax\" d=\"M" + coord(kX0) + "," + coord(kY0) + "V" + coord(kY1) + "H" +
+                      coord(kX1) + "\"/>";
     for (double t : y_ticks(ys)) {
         const std::string y = coord(ys.y(t));
         out += "<path class=\"gr\" d=\"M" + coord(kX0) + "," + y + "H" + coord(kX1) + "\"/>";
-        out += "<text x=\"" + coord(kX0 - 4) + "\" y=\"" + coord(ys.y(t) + 3) +
-               "\" class=\"tk e\">" + escape_xml(format_number(t, 4)) + "</text>";
+        out += "<text x=\"" + coord(kX0 - 4) + "\" y=\"" + coord(ys.y(t) + 3) + "\" class=\"tk e\">" +
+               escape_xml(format_number(t, 4)) + "</text>";
     }
     // Layer labels on multiples of a stride (at most about 10 labels), and "model" for the
     // model-level rows (layer -1).
@@ -188,8 +188,8 @@ std::string axes(const XScale& xs, int last_layer, const YScale& ys, const TestR
     if (xs.first < 0 && start == 0 && stride > 1) start = stride;  // "model" needs the room
     for (long long l = start; l <= last_layer; l += stride) label(l, std::to_string(l));
     out += "<text x=\"" + coord(kX1) + "\" y=\"" + coord(kHeight - 4) + "\" class=\"tk e\">layer</text>";
-    const std::string title = one_line(r.metric_name.empty() ? "value" : r.metric_name, 90) +
-                              (ys.log ? " (log scale)" : "");
+    const std::string title =
+        one_line(r.metric_name.empty() ? "value" : r.metric_name, 90) + (ys.log ? " (log scale)" : "");
     out += "<text class=\"tk\" x=\"4\" y=\"10\">" + escape_xml(title) + "</text>";
     return out;
 }
@@ -207,8 +207,8 @@ std::string edge_marker(double x, double value, bool failing) {
     return "<path" + cls + " d=\"M" + coord(x) + "," + coord(kY1 + 5) + "l5,-8h-10z\">";
 }
 
-std::string series(const TestResult& r, const std::string& slot, int index, bool name_slot,
-                   const XScale& xs, const YScale& ys) {
+std::string series(const TestResult& r, const std::string& slot, int index, bool name_slot, const XScale& xs,
+                   const YScale& ys) {
     std::vector<const LayerMetric*> rows;
     for (const auto& row : r.per_layer) {
         if (row.slot == slot) rows.push_back(&row);
@@ -235,7 +235,8 @@ std::string series(const TestResult& r, const std::string& slot, int index, bool
         if (line_points++ > 0) line += ' ';
         line += coord(x) + "," + coord(y);
         points += "<circle cx=\"" + coord(x) + "\" cy=\"" + coord(y) + "\" r=\"" +
-                  (row->pass ? "2.5\"" : "3.5\" class=\"f\"") + ">" + row_title(*row, name_slot) + "</circle>";
+                  (row->pass ? "2.5\"" : "3.5\" class=\"f\"") + ">" + row_title(*row, name_slot) +
+                  "</circle>";
     }
     flush();
     return out + points + "</g>";
@@ -253,9 +254,9 @@ std::vector<std::string> chart_series(const TestResult& result) {
 
 std::string svg_layer_chart(const TestResult& r) {
     if (r.per_layer.empty()) return "";
-    const auto [lo_row, hi_row] = std::minmax_element(
-        r.per_layer.begin(), r.per_layer.end(),
-        [](const LayerMetric& a, const LayerMetric& b) { return a.layer < b.layer; });
+    const auto [lo_row, hi_row] =
+        std::minmax_element(r.per_layer.begin(), r.per_layer.end(),
+                            [](const LayerMetric& a, const LayerMetric& b) { return a.layer < b.layer; });
     XScale xs;
     xs.first = lo_row->layer;
     xs.step = (kX1 - kX0) / static_cast<double>(static_cast<long long>(hi_row->layer) - lo_row->layer + 1);
@@ -264,13 +265,14 @@ std::string svg_layer_chart(const TestResult& r) {
     const std::string label = "per-layer " + (r.metric_name.empty() ? std::string("value") : r.metric_name);
     const std::string w = std::to_string(static_cast<int>(kWidth));
     const std::string h = std::to_string(static_cast<int>(kHeight));
-    std::string out = "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + w +
-                      " " + h + "\" width=\"" + w + "\" height=\"" + h + "\" role=\"img\" aria-label=\"" +
+    std::string out = "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + w + " " +
+                      h + "\" width=\"" + w + "\" height=\"" + h + "\" role=\"img\" aria-label=\"" +
                       escape_xml(label, true) + "\">";
     out += bands(r, xs, ys);
     out += axes(xs, hi_row->layer, ys, r);
     const auto slots = chart_series(r);
-    for (std::size_t i = 0; i < slots.size(); ++i) out += series(r, slots[i], static_cast<int>(i), slots.size() > 1, xs, ys);
+    for (std::size_t i = 0; i < slots.size(); ++i)
+        out += series(r, slots[i], static_cast<int>(i), slots.size() > 1, xs, ys);
     return out + "</svg>";
 }
 

@@ -75,8 +75,7 @@ TEST(HtmlReport, ChartDrawsEveryRowBandAndFailures) {
     EXPECT_EQ(occurrences(all[0], "class=\"f\""), 0u);
     EXPECT_EQ(occurrences(all[0], "class=\"band\""), 1u);
     EXPECT_EQ(occurrences(all[0], "<polyline"), 1u);
-    EXPECT_NE(all[0].find("<title>layer 27: 1.27</title>"),
-              std::string::npos);
+    EXPECT_NE(all[0].find("<title>layer 27: 1.27</title>"), std::string::npos);
     // FAIL: 29 rows, two non-finite (edge markers), three failing (red).
     const std::string& fail = all[1];
     EXPECT_EQ(occurrences(fail, "<circle"), 27u);
@@ -99,7 +98,8 @@ TEST(HtmlReport, NonFiniteValuesListed) {
                           "layer 5, slot ffn_swiglu_inner = nan, layer 7, slot ffn_swiglu_inner = inf</p>"),
               std::string::npos)
         << all[1];
-    EXPECT_NE(all[1].find("<p class=\"fl\">3 of 29 rows fail: layer 3, slot ffn_swiglu_inner = 2.31"), std::string::npos);
+    EXPECT_NE(all[1].find("<p class=\"fl\">3 of 29 rows fail: layer 3, slot ffn_swiglu_inner = 2.31"),
+              std::string::npos);
     EXPECT_EQ(all[0].find("class=\"nf\""), std::string::npos);
 }
 
@@ -107,13 +107,15 @@ TEST(HtmlReport, CardFieldsAndRepro) {
     const auto all = cards(render(testing::sample_report()));
     const std::string& fail = all[1];
     EXPECT_NE(fail.find("<span class=\"badge fail\">FAIL</span> FALSIFY-A-002</h2>"), std::string::npos);
-    EXPECT_NE(fail.find("<dt>rule</dt><dd>per-layer ffn_swiglu_inner std ratio stays in band</dd>"), std::string::npos);
+    EXPECT_NE(fail.find("<dt>rule</dt><dd>per-layer ffn_swiglu_inner std ratio stays in band</dd>"),
+              std::string::npos);
     EXPECT_NE(fail.find("<dt>prediction</dt><dd>for every layer i, std(APR)/std(GGUF) in [0.5, 2.0]</dd>"),
               std::string::npos);
     EXPECT_NE(fail.find("<p class=\"msg\">3 of 28 layers outside [0.5, 2]</p>"), std::string::npos);
     EXPECT_NE(fail.find("<tr><th>max_ratio</th><td>2.31</td></tr>"), std::string::npos);
     EXPECT_NE(fail.find("<tr><th>ninf</th><td>-inf</td></tr>"), std::string::npos);
-    EXPECT_NE(fail.find("<pre><code>pv run contracts/a.yaml --only FALSIFY-A-002</code></pre>"), std::string::npos);
+    EXPECT_NE(fail.find("<pre><code>pv run contracts/a.yaml --only FALSIFY-A-002</code></pre>"),
+              std::string::npos);
     EXPECT_NE(all[4].find("<span class=\"badge unbound\">UNBOUND</span>"), std::string::npos);
     EXPECT_NE(all[4].find("(none: no harness binding)"), std::string::npos);
     EXPECT_NE(all[3].find("<section class=\"card skipped\""), std::string::npos);
@@ -122,10 +124,11 @@ TEST(HtmlReport, CardFieldsAndRepro) {
 
 TEST(HtmlReport, HeaderCountsColouredByStatus) {
     const std::string html = render(testing::sample_report());
-    EXPECT_NE(html.find("6 tests, 3 evaluated: <span class=\"c pass\">1 passed</span>, "
-                        "<span class=\"c fail\">2 failed</span>, <span class=\"c error\">1 errors</span>, "
-                        "<span class=\"c skipped\">1 skipped</span>, <span class=\"c unbound\">1 unbound</span>"),
-              std::string::npos);
+    EXPECT_NE(
+        html.find("6 tests, 3 evaluated: <span class=\"c pass\">1 passed</span>, "
+                  "<span class=\"c fail\">2 failed</span>, <span class=\"c error\">1 errors</span>, "
+                  "<span class=\"c skipped\">1 skipped</span>, <span class=\"c unbound\">1 unbound</span>"),
+        std::string::npos);
     EXPECT_NE(html.find("pv 0.1.0 · started 2026-11-26T06:30:00Z · 12.5 s · exit code 1"), std::string::npos);
     for (const char* cls : {".pass{", ".fail{", ".error{", ".skipped{", ".unbound{"}) {
         EXPECT_NE(html.find(cls), std::string::npos) << cls;
@@ -137,8 +140,8 @@ TEST(HtmlReport, SelfContainedNoNetwork) {
     const std::string xmlns = "xmlns=\"http://www.w3.org/2000/svg\"";
     EXPECT_EQ(occurrences(html, "http://"), occurrences(html, xmlns));
     EXPECT_EQ(occurrences(html, "https://"), 0u);
-    for (const char* banned : {"<script", "<link", "<img", "<iframe", "<object", "<embed", "@import", "url(", "src=",
-                               "@font-face"}) {
+    for (const char* banned : {"<script", "<link", "<img", "<iframe", "<object", "<embed", "@import", "url(",
+                               "src=", "@font-face"}) {
         EXPECT_EQ(html.find(banned), std::string::npos) << banned;
     }
     EXPECT_EQ(html.rfind("<!DOCTYPE html>\n", 0), 0u);
@@ -154,7 +157,8 @@ TEST(HtmlReport, HostileTextEscaped) {
     }
     EXPECT_NE(html.find("&lt;script&gt;alert(1)&lt;/script&gt; &amp;amp;"), std::string::npos);
     EXPECT_NE(html.find("a&lt;b&gt;&amp;c &quot;dq&quot; &#39;sq&#39; ]]&gt;"), std::string::npos);
-    EXPECT_NE(html.find("ff:\xEF\xBF\xBD tr:\xEF\xBF\xBD sur:\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"), std::string::npos);
+    EXPECT_NE(html.find("ff:\xEF\xBF\xBD tr:\xEF\xBF\xBD sur:\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"),
+              std::string::npos);
     EXPECT_NE(html.find("emoji:\xf0\x9f\x98\x80"), std::string::npos);
     // Tags the writer emits are balanced even with hostile text around.
     EXPECT_EQ(occurrences(html, "<section"), occurrences(html, "</section>"));
@@ -171,7 +175,8 @@ TEST(HtmlReport, LogScaleWhenValuesSpanDecades) {
         const double v = i == 0 ? 1e-6 : i == 1 ? 1e-5 : i == 2 ? 1e-4 : i == 3 ? 1e-3 : i == 4 ? 1e-2 : 1e-1;
         r.per_layer.push_back({i, "attn_out", v, std::nullopt, 1e-3, v <= 1e-3});
     }
-    r.per_layer.push_back({6, "attn_out", -std::numeric_limits<double>::infinity(), std::nullopt, 1e-3, false});
+    r.per_layer.push_back(
+        {6, "attn_out", -std::numeric_limits<double>::infinity(), std::nullopt, 1e-3, false});
     RunReport report;
     report.results = {r};
     const std::string html = render(report);

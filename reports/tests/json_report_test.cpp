@@ -74,9 +74,9 @@ TEST(JsonReport, SchemaRunAndSummary) {
 TEST(JsonReport, EveryFieldOfATest) {
     const RunReport report = testing::sample_report();
     const json t = render(report).at("tests")[1];
-    const std::vector<std::string> keys = {"id", "contract", "rule", "prediction", "if_fails", "falsifier",
-                                           "paths", "labels", "status", "message", "metrics", "metric_name",
-                                           "per_layer", "first_failure", "repro", "seconds"};
+    const std::vector<std::string> keys = {
+        "id",     "contract", "rule",    "prediction",  "if_fails",  "falsifier",     "paths", "labels",
+        "status", "message",  "metrics", "metric_name", "per_layer", "first_failure", "repro", "seconds"};
     // Keys in the order of TestResult's fields (read with an order-keeping parser).
     std::ostringstream out;
     write_json(report, out);
@@ -96,8 +96,12 @@ TEST(JsonReport, EveryFieldOfATest) {
     EXPECT_EQ(t.at("metric_name"), "std_dev ratio");
     EXPECT_EQ(t.at("metrics")[0], json({{"name", "max_ratio"}, {"value", 2.31}}));
     EXPECT_EQ(t.at("per_layer").size(), 29u);
-    EXPECT_EQ(t.at("per_layer")[3], json({{"layer", 3}, {"slot", "ffn_swiglu_inner"}, {"value", 2.31},
-                                          {"lo", 0.5}, {"hi", 2.0}, {"pass", false}}));
+    EXPECT_EQ(t.at("per_layer")[3], json({{"layer", 3},
+                                          {"slot", "ffn_swiglu_inner"},
+                                          {"value", 2.31},
+                                          {"lo", 0.5},
+                                          {"hi", 2.0},
+                                          {"pass", false}}));
     EXPECT_EQ(t.at("per_layer")[5].at("value"), "NaN");
     EXPECT_EQ(t.at("per_layer")[7].at("value"), "Infinity");
     EXPECT_TRUE(t.at("per_layer")[9].at("lo").is_null());
@@ -105,8 +109,9 @@ TEST(JsonReport, EveryFieldOfATest) {
     EXPECT_EQ(t.at("per_layer")[28].at("layer"), -1);
     EXPECT_TRUE(t.at("per_layer")[28].at("lo").is_null());
     EXPECT_TRUE(t.at("per_layer")[28].at("hi").is_null());
-    EXPECT_EQ(t.at("first_failure"),
-              json({{"layer", 3}, {"slot", "ffn_swiglu_inner"}, {"detail", "std ratio 2.31 outside [0.5, 2]"}}));
+    EXPECT_EQ(
+        t.at("first_failure"),
+        json({{"layer", 3}, {"slot", "ffn_swiglu_inner"}, {"detail", "std ratio 2.31 outside [0.5, 2]"}}));
     EXPECT_EQ(t.at("repro"), "pv run contracts/a.yaml --only FALSIFY-A-002");
     EXPECT_EQ(t.at("seconds"), 0.5);
 
@@ -127,7 +132,8 @@ TEST(JsonReport, NumbersRoundTripExactlyIncludingNonFinite) {
         expect_same(r.seconds, read_number(t.at("seconds")), r.id + " seconds");
         ASSERT_EQ(t.at("metrics").size(), r.metrics.size());
         for (std::size_t m = 0; m < r.metrics.size(); ++m) {
-            expect_same(r.metrics[m].second, read_number(t.at("metrics")[m].at("value")), "metric " + r.metrics[m].first);
+            expect_same(r.metrics[m].second, read_number(t.at("metrics")[m].at("value")),
+                        "metric " + r.metrics[m].first);
         }
         ASSERT_EQ(t.at("per_layer").size(), r.per_layer.size());
         for (std::size_t k = 0; k < r.per_layer.size(); ++k) {
@@ -160,9 +166,13 @@ TEST(JsonReport, HostileTextIsValidUtf8AndKeepsControls) {
     // else (controls, NUL, U+FFFE, markup) survives as JSON escapes.
     std::string expected = "a<b>&c \"dq\" 'sq' ]]> x]]]]>y \x01\x08\x0b\x0c\x1f|t\tn\nr\r|";
     expected += std::string("nul:") + '\0' + ":";
-    expected += " ff:\xEF\xBF\xBD tr:\xEF\xBF\xBD sur:\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD ovl:\xEF\xBF\xBD\xEF\xBF\xBD"
-                " fffe:\xef\xbf\xbe";
-    expected += " emoji:\xf0\x9f\x98\x80 e-acute:\xc3\xa9 ```code``` *b* _u_ #h [l](x) <script>alert(1)</script> &amp;";
+    expected +=
+        " ff:\xEF\xBF\xBD tr:\xEF\xBF\xBD sur:\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD "
+        "ovl:\xEF\xBF\xBD\xEF\xBF\xBD"
+        " fffe:\xef\xbf\xbe";
+    expected +=
+        " emoji:\xf0\x9f\x98\x80 e-acute:\xc3\xa9 ```code``` *b* _u_ #h [l](x) <script>alert(1)</script> "
+        "&amp;";
     EXPECT_EQ(t.at("message"), expected);
     EXPECT_EQ(t.at("rule"), expected);
     EXPECT_EQ(t.at("paths")[0], expected);

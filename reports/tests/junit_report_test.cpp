@@ -88,7 +88,8 @@ void check_chars(const std::string& doc) {
             c = (c << 6) | (t & 0x3F);
         }
         const char32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
-        if (c < min[n] || (c >= 0xD800 && c <= 0xDFFF)) throw std::runtime_error("bad UTF-8 at " + std::to_string(i));
+        if (c < min[n] || (c >= 0xD800 && c <= 0xDFFF))
+            throw std::runtime_error("bad UTF-8 at " + std::to_string(i));
         if (!xml_char(c)) throw std::runtime_error("not an XML char at " + std::to_string(i));
         i += n;
     }
@@ -146,7 +147,8 @@ private:
         if (ref == "apos") return "'";
         if (ref.size() > 1 && ref[0] == '#') {
             const bool hex = ref[1] == 'x';
-            const char32_t c = static_cast<char32_t>(std::stoul(ref.substr(hex ? 2 : 1), nullptr, hex ? 16 : 10));
+            const char32_t c =
+                static_cast<char32_t>(std::stoul(ref.substr(hex ? 2 : 1), nullptr, hex ? 16 : 10));
             if (!xml_char(c)) fail("reference to a non-XML char");
             std::string out;
             append_utf8(out, c);
@@ -243,8 +245,8 @@ TEST(JunitReport, StrictReaderRejectsBrokenXml) {  // the checker itself is not 
 
 TEST(JunitReport, WellFormedByXmllint) {
     if (std::system("command -v xmllint >/dev/null 2>&1") != 0) GTEST_SKIP() << "xmllint not installed";
-    const auto path = std::filesystem::temp_directory_path() /
-                      ("parity-junit-" + std::to_string(::getpid()) + ".xml");
+    const auto path =
+        std::filesystem::temp_directory_path() / ("parity-junit-" + std::to_string(::getpid()) + ".xml");
     {
         std::ofstream out(path, std::ios::binary);
         out << render(testing::sample_report());
@@ -258,15 +260,16 @@ TEST(JunitReport, WellFormedByPythonMinidomWhenAvailable) {
     if (std::system("python3 -c 'import xml.dom.minidom' >/dev/null 2>&1") != 0) {
         GTEST_SKIP() << "python3 with xml.dom.minidom not available";
     }
-    const auto path = std::filesystem::temp_directory_path() /
-                      ("parity-junit-py-" + std::to_string(::getpid()) + ".xml");
+    const auto path =
+        std::filesystem::temp_directory_path() / ("parity-junit-py-" + std::to_string(::getpid()) + ".xml");
     {
         std::ofstream out(path, std::ios::binary);
         out << render(testing::sample_report());
     }
-    const int rc = std::system(("python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' '" +
-                                path.string() + "'")
-                                   .c_str());
+    const int rc =
+        std::system(("python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' '" +
+                     path.string() + "'")
+                        .c_str());
     std::filesystem::remove(path);
     EXPECT_EQ(rc, 0) << "minidom rejected the JUnit report";
 }
@@ -316,17 +319,20 @@ TEST(JunitReport, OneTestcasePerTestWithStatusElement) {
     EXPECT_EQ(fail.attrs.at("name"), "FALSIFY-A-002");
     const Element& failure = fail.child("failure");
     EXPECT_EQ(failure.attrs.at("message"), "layer 3, slot ffn_swiglu_inner: std ratio 2.31 outside [0.5, 2]");
-    for (const char* want : {"max_ratio = 2.31", "nan = nan", "ninf = -inf", "failing rows (std_dev ratio): 3 of 29",
-                             "layer 3, slot ffn_swiglu_inner: 2.31 outside [0.5, 2]",
-                             "layer 5, slot ffn_swiglu_inner: nan outside [0.5, 2]",
-                             "layer 7, slot ffn_swiglu_inner: inf outside [0.5, 2]",
-                             "repro: pv run contracts/a.yaml --only FALSIFY-A-002"}) {
+    for (const char* want :
+         {"max_ratio = 2.31", "nan = nan", "ninf = -inf", "failing rows (std_dev ratio): 3 of 29",
+          "layer 3, slot ffn_swiglu_inner: 2.31 outside [0.5, 2]",
+          "layer 5, slot ffn_swiglu_inner: nan outside [0.5, 2]",
+          "layer 7, slot ffn_swiglu_inner: inf outside [0.5, 2]",
+          "repro: pv run contracts/a.yaml --only FALSIFY-A-002"}) {
         EXPECT_NE(failure.text.find(want), std::string::npos) << want << "\n" << failure.text;
     }
 
     const Element& error = a.child("testcase", 2);
-    EXPECT_EQ(error.child("error").attrs.at("message"), "models/q.gguf: at byte 24: tensor count exceeds file size");
-    EXPECT_NE(error.child("error").text.find("repro: pv run contracts/a.yaml --only FALSIFY-A-003"), std::string::npos);
+    EXPECT_EQ(error.child("error").attrs.at("message"),
+              "models/q.gguf: at byte 24: tensor count exceeds file size");
+    EXPECT_NE(error.child("error").text.find("repro: pv run contracts/a.yaml --only FALSIFY-A-003"),
+              std::string::npos);
 
     const Element& skipped = b.child("testcase", 0);
     EXPECT_EQ(skipped.attrs.at("classname"), "contracts.b");
@@ -343,14 +349,19 @@ TEST(JunitReport, HostileTextReadsBackCleaned) {
     // By hand: control characters and U+FFFE dropped, invalid UTF-8 -> U+FFFD per maximal
     // subpart; in an attribute the kept tab, LF and CR read back as themselves.
     std::string expected = "FALSIFY-H-001 a<b>&c \"dq\" 'sq' ]]> x]]]]>y |t\tn\nr\r|nul::";
-    expected += " ff:\xEF\xBF\xBD tr:\xEF\xBF\xBD sur:\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD ovl:\xEF\xBF\xBD\xEF\xBF\xBD fffe:";
-    expected += " emoji:\xf0\x9f\x98\x80 e-acute:\xc3\xa9 ```code``` *b* _u_ #h [l](x) <script>alert(1)</script> &amp;";
+    expected +=
+        " ff:\xEF\xBF\xBD tr:\xEF\xBF\xBD sur:\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD "
+        "ovl:\xEF\xBF\xBD\xEF\xBF\xBD fffe:";
+    expected +=
+        " emoji:\xf0\x9f\x98\x80 e-acute:\xc3\xa9 ```code``` *b* _u_ #h [l](x) <script>alert(1)</script> "
+        "&amp;";
     // Our reader normalizes raw whitespace in attributes to spaces; character references keep it.
     EXPECT_EQ(hostile.attrs.at("name"), expected);
     EXPECT_EQ(hostile.attrs.at("time"), "0.000");  // NaN seconds
     const Element& failure = hostile.child("failure");
     // No first_failure: the first failing row names the layer and slot.
-    EXPECT_EQ(failure.attrs.at("message").rfind("layer 0, slot a<b>&c", 0), 0u) << failure.attrs.at("message");
+    EXPECT_EQ(failure.attrs.at("message").rfind("layer 0, slot a<b>&c", 0), 0u)
+        << failure.attrs.at("message");
     EXPECT_NE(failure.text.find("\xf0\x9f\x98\x80"), std::string::npos);
     EXPECT_NE(failure.text.find("x]]]]>y"), std::string::npos);
 }

@@ -57,7 +57,8 @@ TEST(MarkdownReport, SummaryLine) {
 TEST(MarkdownReport, OneTableRowPerTestWithFiveCells) {
     const auto all = lines(render(testing::sample_report()));
     std::size_t header = 0;
-    while (header < all.size() && all[header] != "| status | id | falsifier | message | first divergence |") ++header;
+    while (header < all.size() && all[header] != "| status | id | falsifier | message | first divergence |")
+        ++header;
     ASSERT_LT(header + 8, all.size());
     EXPECT_EQ(all[header + 1], "|---|---|---|---|---|");
     const char* statuses[] = {"| PASS |", "| FAIL |", "| ERROR |", "| SKIPPED |", "| UNBOUND |", "| FAIL |"};
@@ -84,7 +85,8 @@ TEST(MarkdownReport, CellEscapingOfHostileText) {
     // controls dropped, invalid UTF-8 -> U+FFFD.
     const std::string message =
         "a&lt;b&gt;&amp;c \"dq\" 'sq' \\]\\]&gt; x\\]\\]\\]\\]&gt;y \\|t\tn<br>r<br>\\|nul::"
-        " ff:\xEF\xBF\xBD tr:\xEF\xBF\xBD sur:\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD ovl:\xEF\xBF\xBD\xEF\xBF\xBD fffe:"
+        " ff:\xEF\xBF\xBD tr:\xEF\xBF\xBD sur:\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD "
+        "ovl:\xEF\xBF\xBD\xEF\xBF\xBD fffe:"
         " emoji:\xf0\x9f\x98\x80 e-acute:\xc3\xa9 \\`\\`\\`code\\`\\`\\` \\*b\\* \\_u\\_ \\#h \\[l\\](x)"
         " &lt;script&gt;alert(1)&lt;/script&gt; &amp;amp;";
     EXPECT_NE(row.find("| " + message + " |"), std::string::npos) << row;
@@ -98,7 +100,8 @@ TEST(MarkdownReport, SectionPerFailAndErrorOnly) {
     EXPECT_EQ(occurrences(md, "\n## ERROR: "), 1u);
     EXPECT_EQ(occurrences(md, "\n## "), 3u);
     EXPECT_NE(md.find("\n## FAIL: FALSIFY-A-002\n"), std::string::npos);
-    EXPECT_NE(md.find("| metric | value |\n|---|---|\n| max_ratio | 2.31 |\n| sum | 0.3 |\n"), std::string::npos);
+    EXPECT_NE(md.find("| metric | value |\n|---|---|\n| max_ratio | 2.31 |\n| sum | 0.3 |\n"),
+              std::string::npos);
     EXPECT_NE(md.find("| nan | nan |\n| inf | inf |\n| ninf | -inf |\n"), std::string::npos);
     EXPECT_NE(md.find("Failing rows (std_dev ratio): 3 of 29"), std::string::npos) << md;
     EXPECT_NE(md.find("| 5 | ffn_swiglu_inner | nan | \\[0.5, 2\\] |\n"), std::string::npos);
@@ -106,7 +109,8 @@ TEST(MarkdownReport, SectionPerFailAndErrorOnly) {
 
 TEST(MarkdownReport, ReproInCodeBlock) {
     const std::string md = render(testing::sample_report());
-    EXPECT_NE(md.find("Repro:\n\n```sh\npv run contracts/a.yaml --only FALSIFY-A-002\n```\n"), std::string::npos);
+    EXPECT_NE(md.find("Repro:\n\n```sh\npv run contracts/a.yaml --only FALSIFY-A-002\n```\n"),
+              std::string::npos);
     EXPECT_NE(md.find("```sh\npv run contracts/a.yaml --only FALSIFY-A-003\n```\n"), std::string::npos);
     EXPECT_EQ(md.find("FALSIFY-A-001\n```"), std::string::npos);  // PASS has no section
     // The hostile repro contains ``` so its fence is four backticks.
@@ -122,7 +126,8 @@ TEST(MarkdownReport, CommandInCodeSpan) {
 
 TEST(MarkdownReport, EmptyRunHasNoTable) {
     const std::string md = render(RunReport{});
-    EXPECT_NE(md.find("0 tests, 0 evaluated: 0 passed, 0 failed, 0 errors, 0 skipped, 0 unbound\n"), std::string::npos);
+    EXPECT_NE(md.find("0 tests, 0 evaluated: 0 passed, 0 failed, 0 errors, 0 skipped, 0 unbound\n"),
+              std::string::npos);
     EXPECT_EQ(md.find("| status |"), std::string::npos);
 }
 

@@ -30,7 +30,8 @@ std::string hostile_text() {
     std::string s = "a<b>&c \"dq\" 'sq' ]]> x]]]]>y \x01\x08\x0b\x0c\x1f|t\tn\nr\r|";
     s += std::string("nul:") + '\0' + ":";
     s += " ff:\xff tr:\xe2\x82 sur:\xed\xa0\x80 ovl:\xc0\xaf fffe:\xef\xbf\xbe";
-    s += " emoji:\xf0\x9f\x98\x80 e-acute:\xc3\xa9 ```code``` *b* _u_ #h [l](x) <script>alert(1)</script> &amp;";
+    s += " emoji:\xf0\x9f\x98\x80 e-acute:\xc3\xa9 ```code``` *b* _u_ #h [l](x) <script>alert(1)</script> "
+         "&amp;";
     return s;
 }
 
@@ -63,8 +64,9 @@ RunReport sample_report() {
     fail.id = "FALSIFY-A-002";
     fail.status = Status::Fail;
     fail.message = "3 of 28 layers outside [0.5, 2]";
-    fail.metrics = {{"max_ratio", 2.31}, {"sum", 0.1 + 0.2}, {"tiny", 5e-324}, {"huge", 1.7976931348623157e308},
-                    {"neg_zero", -0.0}, {"nan", kNaN}, {"inf", kInf}, {"ninf", -kInf}};
+    fail.metrics = {
+        {"max_ratio", 2.31}, {"sum", 0.1 + 0.2}, {"tiny", 5e-324}, {"huge", 1.7976931348623157e308},
+        {"neg_zero", -0.0},  {"nan", kNaN},      {"inf", kInf},    {"ninf", -kInf}};
     fail.per_layer[3].value = 2.31;
     fail.per_layer[3].pass = false;
     fail.per_layer[5].value = kNaN;

@@ -27,20 +27,27 @@ TEST(ReportText, FormatNumberIsShortestUpToEightDigits) {
 
 TEST(ReportText, InvalidUtf8BecomesReplacementPerMaximalSubpart) {
     EXPECT_EQ(to_valid_utf8("plain \xc3\xa9 \xf0\x9f\x98\x80"), "plain \xc3\xa9 \xf0\x9f\x98\x80");
-    EXPECT_EQ(to_valid_utf8("a\xff" "b"), "a" + kFFFD + "b");
-    EXPECT_EQ(to_valid_utf8("a\xe2\x82" "b"), "a" + kFFFD + "b");          // truncated: one U+FFFD
-    EXPECT_EQ(to_valid_utf8("\xed\xa0\x80"), kFFFD + kFFFD + kFFFD);       // encoded surrogate
-    EXPECT_EQ(to_valid_utf8("\xc0\xaf"), kFFFD + kFFFD);                   // overlong '/'
+    EXPECT_EQ(to_valid_utf8("a\xff"
+                            "b"),
+              "a" + kFFFD + "b");
+    EXPECT_EQ(to_valid_utf8("a\xe2\x82"
+                            "b"),
+              "a" + kFFFD + "b");                                                 // truncated: one U+FFFD
+    EXPECT_EQ(to_valid_utf8("\xed\xa0\x80"), kFFFD + kFFFD + kFFFD);              // encoded surrogate
+    EXPECT_EQ(to_valid_utf8("\xc0\xaf"), kFFFD + kFFFD);                          // overlong '/'
     EXPECT_EQ(to_valid_utf8("\xf4\x90\x80\x80"), kFFFD + kFFFD + kFFFD + kFFFD);  // > U+10FFFF
-    EXPECT_EQ(to_valid_utf8("\xe2\x82"), kFFFD);                           // truncated at the end
-    EXPECT_EQ(to_valid_utf8(std::string("a\0b", 3)), std::string("a\0b", 3));  // NUL is valid UTF-8
+    EXPECT_EQ(to_valid_utf8("\xe2\x82"), kFFFD);                                  // truncated at the end
+    EXPECT_EQ(to_valid_utf8(std::string("a\0b", 3)), std::string("a\0b", 3));     // NUL is valid UTF-8
 }
 
 TEST(ReportText, XmlCharsDropControlsAndNonCharacters) {
-    EXPECT_EQ(to_xml_chars(std::string("a\0b\x01\x08\x0b\x0c\x1f" "c", 9)), "abc");
+    EXPECT_EQ(to_xml_chars(std::string("a\0b\x01\x08\x0b\x0c\x1f"
+                                       "c",
+                                       9)),
+              "abc");
     EXPECT_EQ(to_xml_chars("t\tn\nr\r"), "t\tn\nr\r");
     EXPECT_EQ(to_xml_chars("x\xef\xbf\xbe\xef\xbf\xbfy"), "xy");  // U+FFFE, U+FFFF
-    EXPECT_EQ(to_xml_chars("\xc2\x85"), "\xc2\x85");             // C1 controls are XML 1.0 chars
+    EXPECT_EQ(to_xml_chars("\xc2\x85"), "\xc2\x85");              // C1 controls are XML 1.0 chars
 }
 
 TEST(ReportText, EscapeXml) {

@@ -25,8 +25,9 @@ class WriteReports : public ::testing::Test {
 protected:
     void SetUp() override {
         dir_ = fs::temp_directory_path() /
-               ("parity-reports-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
-                "-" + std::to_string(::getpid()));
+               ("parity-reports-" +
+                std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
+                std::to_string(::getpid()));
         fs::remove_all(dir_);
     }
     void TearDown() override { fs::remove_all(dir_); }
@@ -54,7 +55,8 @@ TEST_F(WriteReports, WritesOnlyRequestedFormats) {
 }
 
 TEST_F(WriteReports, AllFourFormatsOnceEach) {
-    const auto paths = write_reports(testing::sample_report(), dir_.string(), {"json", "junit", "md", "html", "json"});
+    const auto paths =
+        write_reports(testing::sample_report(), dir_.string(), {"json", "junit", "md", "html", "json"});
     ASSERT_EQ(paths.size(), 4u);
     const char* files[] = {"report.json", "report.junit.xml", "report.md", "report.html"};
     for (std::size_t i = 0; i < 4; ++i) {

@@ -36,6 +36,8 @@
 //    to true for the llama3 family. Absent or out-of-range bos/eos ids are -1 here (llama.cpp
 //    falls back to id 11 for BPE vocabularies).
 //  - No add_eos / add_sep (TokenizerData does not carry them) and no LSTRIP/RSTRIP attributes.
+//  - Special tokens of equal text length are tried in id order (llama.cpp's std::sort leaves
+//    their order unspecified; it matters only when two such texts overlap in the input).
 //  - decode() does not apply llama.cpp's clean_spaces post-processing (" ," -> "," etc., which
 //    llama_detokenize does for llama-bpe); a normal token holding characters outside the GPT-2
 //    alphabet decodes them verbatim where llama.cpp writes "[UNK_BYTE_0x..]".

@@ -22,8 +22,8 @@ std::string to_valid_utf8(std::string_view text);
 /// True for the code points XML 1.0 allows in a document: #x9 #xA #xD [#x20-#xD7FF]
 /// [#xE000-#xFFFD] [#x10000-#x10FFFF].
 constexpr bool is_xml_char(char32_t c) noexcept {
-    return c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF) ||
-           (c >= 0xE000 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0x10FFFF);
+    return c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF) || (c >= 0xE000 && c <= 0xFFFD) ||
+           (c >= 0x10000 && c <= 0x10FFFF);
 }
 
 /// `text` made valid UTF-8 (to_valid_utf8), with every code point XML 1.0 does not allow
