@@ -131,7 +131,15 @@ void CpuSession::attention(int il, std::int64_t n) {
 void CpuSession::layer(int il, std::int64_t n, TraceRecorder* trace) {
     const LayerWeights& L = model_.layers()[static_cast<std::size_t>(il)];
     const PreparedLayer& P = layers_[static_cast<std::size_t>(il)];
-    auto record = [&](TraceSlot slot, const std::vector<float>& buf, std::int64_t width) {
+    // Injected faults change the activation before anything reads it (see FaultInjection).
+    auto inject = [&](TraceSlot slot, std::vector<float>& buf, std::int64_t width) {
+        for (const FaultInjection& f : options_.faults) {
+            if (f.layer != il || f.slot != slot) continue;
+            for (std::int64_t i = 0; i < n * width; ++i) buf[static_cast<std::size_t>(i)] *= f.scale;
+        }
+    };
+    auto record = [&](TraceSlot slot, std::vector<float>& buf, std::int64_t width) {
+        inject(slot, buf, width);
         if (trace != nullptr) trace->add(il, slot, buf.data(), n, width, width);
     };
     auto add_bias = [&](std::vector<float>& y, const std::vector<float>& b, std::int64_t width) {
@@ -149,6 +157,9 @@ void CpuSession::layer(int il, std::int64_t n, TraceRecorder* trace) {
     add_bias(q_, L.bq, qd_);
     add_bias(k_, L.bk, kvd_);
     add_bias(v_, L.bv, kvd_);
+    inject(TraceSlot::Qkv, q_, qd_);
+    inject(TraceSlot::Qkv, k_, kvd_);
+    inject(TraceSlot::Qkv, v_, kvd_);
     if (trace != nullptr) {
         trace->add(il, TraceSlot::Qkv, q_.data(), n, qd_, qd_);
         trace->add(il, TraceSlot::Qkv, k_.data(), n, kvd_, kvd_);

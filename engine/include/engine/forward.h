@@ -47,12 +47,22 @@ std::optional<MatmulPolicy> parse_matmul_policy(std::string_view s) noexcept;
 std::optional<KvType> parse_kv_type(std::string_view s) noexcept;
 std::optional<BackendKind> parse_backend(std::string_view s) noexcept;
 
+/// A deliberate fault, for proving that parity checks can fail: the output of `slot` in
+/// `layer` is multiplied by `scale` (every position, and for qkv all of q, k and v) before it
+/// flows on, so every later slot and the logits see it.
+struct FaultInjection {
+    int layer = 0;
+    TraceSlot slot = TraceSlot::Output;
+    float scale = 1.0f;
+};
+
 struct SessionOptions {
     BackendKind backend = BackendKind::Cpu;
     MatmulPolicy matmul = MatmulPolicy::Ggml;
     KvType kv_type = KvType::F32;
     int threads = 0;      ///< worker threads; 0: every hardware thread
     int max_context = 0;  ///< KV cache capacity in tokens; 0: the model's n_ctx (4096 when unknown)
+    std::vector<FaultInjection> faults;  ///< empty in every real run
 };
 
 /// Which logits Session::evaluate writes.
