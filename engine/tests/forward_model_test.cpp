@@ -35,6 +35,10 @@ std::atomic<long> count{0};
 }  // namespace alloc_probe
 
 #if PARITY_ALLOC_PROBE
+#if defined(__GNUC__) && !defined(__clang__)
+// malloc/free behind operator new/delete is the standard replacement; GCC's inliner cannot see that.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 void* operator new(std::size_t n) {
     if (alloc_probe::armed.load(std::memory_order_relaxed)) alloc_probe::count.fetch_add(1);
     if (void* p = std::malloc(n == 0 ? 1 : n)) return p;

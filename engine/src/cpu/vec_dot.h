@@ -13,7 +13,8 @@
 //   vec_dot_simd  AVX2/FMA/F16C kernels (vec_dot_avx2.cpp) for the hot types: F32, F16, Q4_0,
 //                 Q8_0, Q4_K, Q6_K. Integer block sums are exact, so they differ from the
 //                 reference only in the order of the float accumulation (a few ulp of the
-//                 result); engine_forward_tests checks the agreement.
+//                 result); F32 keeps ggml's double sum, F16 sums its exact products in float
+//                 (~1e-7 relative). engine_forward_tests checks the agreement.
 //
 // Row layout: `w` holds row_size(weight, n) bytes, `a` row_size(dot_type(weight), n) bytes; n is
 // a multiple of the block size. Neither needs alignment.

@@ -1,0 +1,45 @@
+#include "falsifiers/falsifier.h"
+
+#include <mutex>
+
+#include "common.h"
+
+namespace parity::falsifiers {
+
+std::vector<std::string> Falsifier::paths() const {
+    std::vector<std::string> out;
+    if (const ParamValue* p = params_.find("path")) out.push_back(p->text);
+    if (const ParamValue* ps = params_.find("paths")) {
+        for (const auto& n : ps->names) out.push_back(n);
+    }
+    return out;
+}
+
+void attach_builtin_falsifiers(Registry& registry) {
+    registry.attach("sample_count_parity", detail::make_sample_count_parity);
+    registry.attach("stat_ratio_band", detail::make_stat_ratio_band);
+    registry.attach("slot_tolerance", detail::make_slot_tolerance);
+    registry.attach("finite", detail::make_finite);
+    registry.attach("logits_agreement", detail::make_logits_agreement);
+    registry.attach("greedy_tokens_agree", detail::make_greedy_tokens_agree);
+    registry.attach("prefill_vs_decode", detail::make_prefill_vs_decode);
+    registry.attach("output_matches", detail::make_output_matches);
+    registry.attach("reference_logits", detail::make_reference_logits);
+}
+
+Registry& runtime_registry() {
+    static std::once_flag once;
+    Registry& r = Registry::builtin();
+    std::call_once(once, [&] { attach_builtin_falsifiers(r); });
+    return r;
+}
+
+std::shared_ptr<Falsifier> make_falsifier(const Registry& registry, const BoundParams& params) {
+    const FalsifierFactory* f = registry.factory(params.falsifier());
+    if (f == nullptr || !*f) {
+        throw std::invalid_argument("falsifier `" + params.falsifier() + "` has no implementation attached");
+    }
+    return (*f)(params);
+}
+
+}  // namespace parity::falsifiers

@@ -1,0 +1,54 @@
+// slot_tolerance: element-wise agreement of the last-token values of two paths (typically CPU
+// vs GPU), per layer and slot: |a - b| <= atol + rtol * |b| for every element (b = paths[1],
+// the reference) and/or NMSE(a, b) <= nmse.
+//
+// Rows: one per (layer, slot) in trace order, value = the share of the tolerance used
+// (max over elements of |a-b| / (atol + rtol*|b|), and NMSE / nmse), <= 1 passes. The first
+// failing row in trace order is where the paths part ways. embed and final_norm keep no values
+// in a trace: left out under `slots: all`, an error when named.
+
+#include "common.h"
+
+namespace parity::falsifiers::detail {
+
+namespace {
+
+class SlotTolerance final : public Falsifier {
+public:
+    using Falsifier::Falsifier;
+
+    reports::TestResult run(Evidence& ev) const override {
+        reports::TestResult r = start_result(*this);
+        const auto names = paths();
+        const std::string& pa = names.at(0);
+        const std::string& pb = names.at(1);
+        const ForwardTrace& ta = ev.trace(pa, ev.input(pa, {}));
+        const ForwardTrace& tb = ev.trace(pb, ev.input(pb, {}));
+        require_same_input(ta, tb, pa, pb);
+        const int n_layers = ev.config(pa).n_layers;
+        if (const auto bad = check_layer_entries(ta, n_layers, pa)) {
+            fail(r, *bad, bad->detail);
+            return r;
+        }
+        if (const auto bad = check_layer_entries(tb, ev.config(pb).n_layers, pb)) {
+            fail(r, *bad, bad->detail);
+            return r;
+        }
+        ValueComparison c;
+        c.candidate = &ta;
+        c.reference = &tb;
+        c.candidate_name = pa;
+        c.reference_name = pb;
+        c.slots = select_slots(params());
+        c.layers = select_layers(params(), n_layers);
+        c.tol = tolerance_from(params());
+        compare_values(c, r);
+        return r;
+    }
+};
+
+}  // namespace
+
+std::shared_ptr<Falsifier> make_slot_tolerance(const BoundParams& p) { return std::make_shared<SlotTolerance>(p); }
+
+}  // namespace parity::falsifiers::detail
