@@ -115,10 +115,10 @@ TokenizerData make_vocabulary(const ModelShape& shape) {
     SplitMix64 rng(0x5eed5eed5eedULL);
     while (v.merges.size() < n_merges) {
         const std::size_t learned = v.tokens.size() - 256;
-        const std::string& left = (learned > 0 && rng.next() % 4 != 0)
+        const std::string left = (learned > 0 && rng.next() % 4 != 0)
                                       ? v.tokens[256 + rng.next() % learned]
                                       : letters[rng.next() % letters.size()];
-        const std::string& right = letters[rng.next() % letters.size()];
+        const std::string right = letters[rng.next() % letters.size()];
         if (left.size() > 24 || known.count(left + right)) continue;
         v.merges.push_back(left + " " + right);
         v.tokens.push_back(left + right);

@@ -174,6 +174,20 @@ TEST(Synth, VocabularyIsAValidByteLevelBpe) {
     EXPECT_TRUE(known.count(gpt2::encode_bytes(" the")));
 }
 
+// The bench presets' vocabulary (32000 tokens) is mostly synthesized merges; every token must
+// still be unique and every merge valid (this also ran into a dangling reference once).
+TEST(Synth, BenchVocabularyIsValid) {
+    const auto v = synth::make_vocabulary(synth::preset("qwen2", "bench-1024"));
+    ASSERT_EQ(v.tokens.size(), 32000u);
+    EXPECT_EQ(v.merges.size(), 32000u - 259u);
+    const std::set<std::string> unique(v.tokens.begin(), v.tokens.end());
+    EXPECT_EQ(unique.size(), v.tokens.size());
+    for (std::size_t m = 0; m < v.merges.size(); ++m) {
+        const auto space = v.merges[m].find(' ');
+        ASSERT_EQ(v.tokens[256 + m], v.merges[m].substr(0, space) + v.merges[m].substr(space + 1)) << m;
+    }
+}
+
 TEST(Synth, ByteTokensMatchTheFixtureVocabulary) {
     PARITY_REQUIRE_FIXTURE(path, "llamacpp/models/tiny-qwen2-ref-F32.gguf");
     const auto f = gguf::File::open(path.string());

@@ -28,6 +28,7 @@ Command synth_command();
 Command convert_command();
 Command tokenize_command();
 Command validate_command();
+Command run_command();
 Command trace_command();
 Command generate_command();
 Command bench_command();

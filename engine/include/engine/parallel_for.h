@@ -7,13 +7,18 @@
 #include <exception>
 #include <mutex>
 
+#include <omp.h>
+
 namespace parity {
 
+/// max_threads > 0 caps the team (a session's --threads); 0 uses OpenMP's default (every
+/// hardware thread, or OMP_NUM_THREADS).
 template <typename Body>
-void parallel_for(std::int64_t n, Body&& body) {
+void parallel_for(std::int64_t n, Body&& body, int max_threads = 0) {
+    const int threads = max_threads > 0 ? max_threads : omp_get_max_threads();
     std::exception_ptr first_error;
     std::mutex error_mutex;
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (std::int64_t i = 0; i < n; ++i) {
         try {
             body(i);

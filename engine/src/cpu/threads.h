@@ -9,14 +9,14 @@
 namespace parity::cpu {
 
 /// Calls body(c) for c in [0, n_chunks); with more than one chunk they run on parallel_for's
-/// threads. Running n_chunks = n_threads chunks keeps at most n_threads threads busy.
+/// threads, one thread per chunk, so n_chunks = n_threads uses exactly n_threads threads.
 template <class Body>
 void run_chunks(int n_chunks, Body&& body) {
     if (n_chunks <= 1) {
         body(0);
         return;
     }
-    parallel_for(n_chunks, [&](std::int64_t c) { body(static_cast<int>(c)); });
+    parallel_for(n_chunks, [&](std::int64_t c) { body(static_cast<int>(c)); }, n_chunks);
 }
 
 /// [begin, end) of chunk c of n split into `chunks` near-equal parts.
