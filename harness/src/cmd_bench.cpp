@@ -53,16 +53,9 @@ int run_bench(const std::vector<std::string>& args, Io io) {
         ("threads", po::value<int>()->default_value(0), "worker threads (0: every hardware thread)")
         ("json", "print one JSON object");
     // clang-format on
-    po::options_description hidden;
-    hidden.add_options()("model", po::value<std::string>());
-    po::positional_options_description pos;
-    pos.add("model", 1);
-
-    const po::variables_map vm = parse_command_line(args, opts, hidden, pos);
-    if (vm.count("help")) {
-        io.out << opts << "\n";
-        return kExitOk;
-    }
+    const auto parsed = parse_or_help(args, opts, {{"model"}}, io.out);
+    if (!parsed) return kExitOk;
+    const po::variables_map& vm = *parsed;
     if (!vm.count("model")) throw po::error("missing MODEL");
     const int n_prompt = vm["prompt-tokens"].as<int>();
     const int n_gen = vm["gen-tokens"].as<int>();

@@ -52,15 +52,9 @@ int run_convert(const std::vector<std::string>& args, Io io) {
         ("dtype", po::value<std::string>()->default_value("keep"),
          "keep: each tensor keeps its type where the target has it, else F32; f32: all F32; f16: 2-D tensors F16");
     // clang-format on
-    po::options_description hidden;
-    hidden.add_options()("input", po::value<std::string>());
-    po::positional_options_description pos;
-    pos.add("input", 1);
-    const auto vm = parse_command_line(args, opts, hidden, pos);
-    if (vm.count("help")) {
-        io.out << opts << "\n";
-        return kExitOk;
-    }
+    const auto parsed = parse_or_help(args, opts, {{"input"}}, io.out);
+    if (!parsed) return kExitOk;
+    const po::variables_map& vm = *parsed;
     if (!vm.count("input")) throw po::error("missing IN");
     if (!vm.count("output")) throw po::error("missing -o OUT");
     const auto in = vm["input"].as<std::string>();

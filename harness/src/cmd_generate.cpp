@@ -41,16 +41,9 @@ int run_generate(const std::vector<std::string>& args, Io io) {
         ("ignore-eos", "keep generating past end-of-generation tokens")
         ("json", "print {prompt_tokens, generated_tokens, text, stopped, prefill_seconds, decode_seconds}");
     // clang-format on
-    po::options_description hidden;
-    hidden.add_options()("model", po::value<std::string>());
-    po::positional_options_description pos;
-    pos.add("model", 1);
-
-    const po::variables_map vm = parse_command_line(args, opts, hidden, pos);
-    if (vm.count("help")) {
-        io.out << opts << "\n";
-        return kExitOk;
-    }
+    const auto parsed = parse_or_help(args, opts, {{"model"}}, io.out);
+    if (!parsed) return kExitOk;
+    const po::variables_map& vm = *parsed;
     if (!vm.count("model")) throw po::error("missing MODEL");
     const int n = vm["n"].as<int>();
     if (n < 0) throw UsageError("-n must be >= 0");

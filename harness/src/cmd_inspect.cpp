@@ -147,16 +147,9 @@ int run_inspect(const std::vector<std::string>& args, Io io) {
         "all", "print long metadata arrays whole (text output)")("tensor", po::value<std::string>(),
                                                                  "tensor to dequantize (with --dequant)")(
         "dequant", po::value<std::string>(), "write the --tensor dequantized as little-endian f32, ne0 fastest");
-    po::options_description hidden;
-    hidden.add_options()("file", po::value<std::string>());
-    po::positional_options_description pos;
-    pos.add("file", 1);
-
-    const po::variables_map vm = parse_command_line(args, opts, hidden, pos);
-    if (vm.count("help")) {
-        io.out << opts << "\n";
-        return kExitOk;
-    }
+    const auto parsed = parse_or_help(args, opts, {{"file"}}, io.out);
+    if (!parsed) return kExitOk;
+    const po::variables_map& vm = *parsed;
     if (!vm.count("file")) throw po::error("missing FILE");
     if (vm.count("tensor") != vm.count("dequant")) throw po::error("--tensor and --dequant go together");
 

@@ -65,11 +65,9 @@ int run_synth(const std::vector<std::string>& args, Io io) {
          "APR copy: f32 (one APR with the F32 weights), keep (an APR per GGUF, converted with --dtype keep), none")
         ("output,o", po::value<std::string>()->default_value("."), "output directory (created if missing)");
     // clang-format on
-    const auto vm = parse_command_line(args, opts, po::options_description{}, po::positional_options_description{});
-    if (vm.count("help")) {
-        io.out << opts << "\n";
-        return kExitOk;
-    }
+    const auto parsed = parse_or_help(args, opts, {}, io.out);
+    if (!parsed) return kExitOk;
+    const po::variables_map& vm = *parsed;
 
     synth::ModelShape shape = synth::preset(vm["arch"].as<std::string>(), vm["preset"].as<std::string>());
     bool custom = false;

@@ -29,16 +29,9 @@ int run_tokenize(const std::vector<std::string>& args, Io io) {
         ("json", "print {\"ids\": [...], \"pieces\": [...]} (pieces: each token's bytes, invalid UTF-8 as U+FFFD)")
         ("no-bos", "do not add BOS even where the model adds it");
     // clang-format on
-    po::options_description hidden;
-    hidden.add_options()("model", po::value<std::string>())("text", po::value<std::string>());
-    po::positional_options_description pos;
-    pos.add("model", 1).add("text", 1);
-
-    const po::variables_map vm = parse_command_line(args, opts, hidden, pos);
-    if (vm.count("help")) {
-        io.out << opts << "\n";
-        return kExitOk;
-    }
+    const auto parsed = parse_or_help(args, opts, {{"model"}, {"text"}}, io.out);
+    if (!parsed) return kExitOk;
+    const po::variables_map& vm = *parsed;
     if (!vm.count("model")) throw po::error("missing MODEL");
     if (!vm.count("text")) throw po::error("missing TEXT");
 

@@ -35,16 +35,9 @@ int run_trace(const std::vector<std::string>& args, Io io) {
         ("full-logits", "JSON: add logits.values, every logit of the last position")
         ("last-token-values", "JSON: add each layer's raw last-token vector per slot");
     // clang-format on
-    po::options_description hidden;
-    hidden.add_options()("model", po::value<std::string>());
-    po::positional_options_description pos;
-    pos.add("model", 1);
-
-    const po::variables_map vm = parse_command_line(args, opts, hidden, pos);
-    if (vm.count("help")) {
-        io.out << opts << "\n";
-        return kExitOk;
-    }
+    const auto parsed = parse_or_help(args, opts, {{"model"}}, io.out);
+    if (!parsed) return kExitOk;
+    const po::variables_map& vm = *parsed;
     if (!vm.count("model")) throw po::error("missing MODEL");
     const auto& mode_name = vm["mode"].as<std::string>();
     const auto mode = parse_forward_mode(mode_name);

@@ -44,16 +44,9 @@ int run_validate(const std::vector<std::string>& args, Io io) {
         "paths", po::value<std::vector<std::string>>()->composing(),
         "the suite's path names (comma-separated, repeatable); bindings may name only these")(
         "quiet,q", "print errors only (warnings are still counted)");
-    po::options_description hidden;
-    hidden.add_options()("path", po::value<std::vector<std::string>>());
-    po::positional_options_description pos;
-    pos.add("path", -1);
-
-    const po::variables_map vm = parse_command_line(args, opts, hidden, pos);
-    if (vm.count("help")) {
-        io.out << opts << "\n";
-        return kExitOk;
-    }
+    const auto parsed = parse_or_help(args, opts, {{"path", -1}}, io.out);
+    if (!parsed) return kExitOk;
+    const po::variables_map& vm = *parsed;
     if (!vm.count("path")) throw po::error("missing PATH (a contract file or a directory of contracts)");
 
     contract::ValidateOptions options;

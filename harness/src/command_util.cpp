@@ -17,6 +17,27 @@ po::variables_map parse_command_line(const std::vector<std::string>& args, const
     return vm;
 }
 
+std::optional<po::variables_map> parse_or_help(const std::vector<std::string>& args,
+                                                const po::options_description& visible,
+                                                std::initializer_list<Positional> positionals, std::ostream& out) {
+    po::options_description hidden;
+    po::positional_options_description pos;
+    for (const Positional& p : positionals) {
+        if (p.count < 0) {
+            hidden.add_options()(p.name, po::value<std::vector<std::string>>());
+        } else {
+            hidden.add_options()(p.name, po::value<std::string>());
+        }
+        pos.add(p.name, p.count);
+    }
+    po::variables_map vm = parse_command_line(args, visible, hidden, pos);
+    if (vm.count("help")) {
+        out << visible << "\n";
+        return std::nullopt;
+    }
+    return vm;
+}
+
 Progress progress_bar(std::ostream& err, const std::string& label) {
     if (::isatty(STDERR_FILENO) == 0) return {};
     return [&err, label](std::size_t done, std::size_t total, std::uint64_t bytes) {
