@@ -208,7 +208,8 @@ std::string quote_text(std::string_view text, std::size_t max) {
     std::string s = "\"";
     std::size_t n = 0;
     for (const char ch : text) {
-        if (n++ == max) {
+        // Cut after `max` bytes, but never inside a UTF-8 sequence.
+        if (n++ >= max && (static_cast<unsigned char>(ch) & 0xC0) != 0x80) {
             s += "...";
             break;
         }

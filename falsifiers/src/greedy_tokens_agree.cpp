@@ -70,7 +70,8 @@ public:
         if (first) {
             fail(r, *first, first_msg);
         } else {
-            r.message = std::to_string(names.size()) + " paths generate the same " + std::to_string(n) + " tokens " +
+            r.message = std::to_string(names.size()) + " paths generate the same " + std::to_string(n) +
+                        (n == 1 ? " token " : " tokens ") +
                         ids_text(g0.tokens, 12) + " " + quote_text(g0.text, 60);
         }
         return r;

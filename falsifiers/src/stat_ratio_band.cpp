@@ -114,8 +114,13 @@ public:
                      "; first: " + (first->layer < 0 ? std::string("model level") : "layer " + std::to_string(first->layer)) +
                      ": " + first->detail);
         } else {
-            r.message = std::to_string(layers.size()) + (layers.size() == 1 ? " layer" : " layers") + ": " + stat +
-                        " ratio in [" + num(lo_seen) + ", " + num(hi_seen) + "], inside " + band_text;
+            if (layers.size() == 1) {
+                r.message = (layers[0] < 0 ? std::string("model level") : "layer " + std::to_string(layers[0])) + ": " +
+                            stat + " ratio " + num(lo_seen) + ", inside " + band_text;
+            } else {
+                r.message = std::to_string(layers.size()) + " layers: " + stat + " ratio in [" + num(lo_seen) + ", " +
+                            num(hi_seen) + "], inside " + band_text;
+            }
         }
         return r;
     }

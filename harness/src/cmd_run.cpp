@@ -80,15 +80,9 @@ int run_run(const std::vector<std::string>& args, Io io) {
          "report formats, comma-separated: json, junit, md, html; or none")
         ("list", "print the selected tests (id, contract, labels, timeout, bound|unbound; tab-separated) and exit");
     // clang-format on
-    po::options_description hidden;
-    hidden.add_options()("contract", po::value<std::vector<std::string>>());
-    po::positional_options_description pos;
-    pos.add("contract", -1);
-    const po::variables_map vm = parse_command_line(args, opts, hidden, pos);
-    if (vm.count("help")) {
-        io.out << opts << "\n";
-        return kExitOk;
-    }
+    const auto parsed = parse_or_help(args, opts, {{"contract", -1}}, io.out);
+    if (!parsed) return kExitOk;
+    const po::variables_map& vm = *parsed;
 
     run::RunRequest req;
     if (vm.count("contract")) req.contracts = vm["contract"].as<std::vector<std::string>>();
@@ -132,11 +126,22 @@ int run_run(const std::vector<std::string>& args, Io io) {
     if (req.suite_file) io.out << " (suite " << *req.suite_file << ")";
     io.out << "\n";
     run::PathCache cache(plan.suite);
-    if (!plan.suite.paths.empty()) {
+    // The paths the selected tests read, in suite order.
+    std::vector<const run::PathSpec*> used;
+    for (const auto& p : plan.suite.paths) {
+        const bool reads = std::any_of(plan.tests.begin(), plan.tests.end(), [&](const run::PlannedTest& t) {
+            if (!t.falsifier) return false;
+            const auto names = t.falsifier->paths();
+            return std::find(names.begin(), names.end(), p.name) != names.end();
+        });
+        if (reads) used.push_back(&p);
+    }
+    if (!used.empty()) {
         io.out << "paths:\n";
         std::size_t w = 0;
-        for (const auto& p : plan.suite.paths) w = std::max(w, p.name.size());
-        for (const auto& p : plan.suite.paths) {
+        for (const auto* p : used) w = std::max(w, p->name.size());
+        for (const auto* pp : used) {
+            const run::PathSpec& p = *pp;
             io.out << "  " << pad(p.name, w) << "  " << run::describe(p);
             if (const auto why = cache.unavailable(p.name)) io.out << "  [unavailable here]";
             io.out << "\n";
