@@ -5,7 +5,7 @@
 #include <string>
 
 #include "cpu/cpu_session.h"
-#include "engine/cuda_device.h"
+#include "cuda_backend.h"
 #include "engine/error.h"
 
 namespace parity {
@@ -39,12 +39,7 @@ std::optional<BackendKind> parse_backend(std::string_view s) noexcept {
 }
 
 std::unique_ptr<Session> create_session(const Model& model, const SessionOptions& options) {
-    if (options.backend == BackendKind::Cuda) {
-        if (!cuda::built_with_cuda()) {
-            throw UsageError("backend cuda: this build was not built with CUDA (configure with -DPARITY_CUDA=ON)");
-        }
-        throw UsageError("backend cuda: the CUDA forward pass is not implemented yet (use --backend cpu)");
-    }
+    if (options.backend == BackendKind::Cuda) return cuda::create_cuda_session(model, options);
     return cpu::make_cpu_session(model, options);
 }
 

@@ -75,6 +75,28 @@ void TraceRecorder::add_final_norm(const float* data, std::int64_t n_rows, std::
     add_rows(final_norm_, data, n_rows, width, width);
 }
 
+void TraceRecorder::add_stats(int layer, TraceSlot slot, const StatsAccumulator& rows, const StatsAccumulator& last_row,
+                              std::span<const float> last_values) {
+    if (layer < 0 || layer >= n_layers()) {
+        throw UsageError("trace: layer " + std::to_string(layer) + " out of range [0, " + std::to_string(n_layers()) +
+                         ")");
+    }
+    SlotAcc& acc = slots_[static_cast<std::size_t>(layer)][static_cast<std::size_t>(slot)];
+    acc.whole.merge(rows);
+    acc.last.merge(last_row);
+    if (keep_values_) acc.values.insert(acc.values.end(), last_values.begin(), last_values.end());
+}
+
+void TraceRecorder::add_embed_stats(const StatsAccumulator& rows, const StatsAccumulator& last_row) {
+    embed_.whole.merge(rows);
+    embed_.last.merge(last_row);
+}
+
+void TraceRecorder::add_final_norm_stats(const StatsAccumulator& rows, const StatsAccumulator& last_row) {
+    final_norm_.whole.merge(rows);
+    final_norm_.last.merge(last_row);
+}
+
 ForwardTrace TraceRecorder::finish(std::span<const std::int32_t> tokens, std::span<const float> logits) const {
     ForwardTrace t;
     t.input_tokens.assign(tokens.begin(), tokens.end());

@@ -212,6 +212,25 @@ ActivationStats StatsAccumulator::finish() const noexcept {
     return s;
 }
 
+StatsAccumulator StatsAccumulator::from_sums(std::uint64_t count, std::uint64_t nan, std::uint64_t inf,
+                                             std::uint64_t zero, float min, float max, double sum,
+                                             double sum_sq) noexcept {
+    StatsAccumulator a;
+    a.count_ = count;
+    a.nan_ = nan;
+    a.inf_ = inf;
+    a.zero_ = zero;
+    a.finite_ = count - nan - inf;
+    if (a.finite_ > 0) {
+        const double nf = static_cast<double>(a.finite_);
+        a.min_ = min;
+        a.max_ = max;
+        a.mean_ = sum / nf;
+        a.m2_ = std::max(0.0, sum_sq - sum * sum / nf);
+    }
+    return a;
+}
+
 ActivationStats compute_stats(std::span<const float> values) noexcept {
     StatsAccumulator acc;
     acc.add(values);

@@ -46,6 +46,14 @@ public:
 
     std::uint64_t count() const noexcept { return count_; }
 
+    /// The accumulator of a chunk that was summarized elsewhere (the CUDA backend reduces on
+    /// the GPU and hands over only these numbers): `count` elements, of which `nan` NaN, `inf`
+    /// +-Inf and `zero` equal to 0; min, max, sum and sum of squares (in double) over the
+    /// finite ones. The variance comes from the plain sums (sum_sq - sum^2 / n), which loses
+    /// precision only when a chunk's mean is ~1e6 times its spread or more.
+    static StatsAccumulator from_sums(std::uint64_t count, std::uint64_t nan, std::uint64_t inf, std::uint64_t zero,
+                                      float min, float max, double sum, double sum_sq) noexcept;
+
 private:
     std::uint64_t count_ = 0;
     std::uint64_t nan_ = 0;

@@ -16,8 +16,9 @@
 // query and the attention weights are rounded to f16 for the two products, as ggml's f16
 // mul_mat converts its other operand).
 //
-// Backends: `cpu`. `cuda` is part of the interface; create_session throws a UsageError saying it
-// is not built / not implemented yet. No public header depends on the build's CUDA setting.
+// Backends: `cpu` and `cuda` (docs/cuda.md). Without CUDA in the build, or without a device,
+// create_session throws a UsageError saying so. No public header depends on the build's CUDA
+// setting.
 
 #include <cstdint>
 #include <memory>

@@ -94,6 +94,15 @@ public:
     void add_embed(const float* data, std::int64_t n_rows, std::int64_t width);
     void add_final_norm(const float* data, std::int64_t n_rows, std::int64_t width);
 
+    /// As add(), add_embed() and add_final_norm(), for statistics reduced elsewhere (the CUDA
+    /// backend reduces on the GPU and hands over only these): `rows` covers every row of the
+    /// call, `last_row` its last row, and `last_values` that row's values (kept only when
+    /// keeps_values(); may be empty otherwise).
+    void add_stats(int layer, TraceSlot slot, const StatsAccumulator& rows, const StatsAccumulator& last_row,
+                   std::span<const float> last_values);
+    void add_embed_stats(const StatsAccumulator& rows, const StatsAccumulator& last_row);
+    void add_final_norm_stats(const StatsAccumulator& rows, const StatsAccumulator& last_row);
+
     int n_layers() const noexcept { return static_cast<int>(slots_.size()); }
     bool keeps_values() const noexcept { return keep_values_; }
 
