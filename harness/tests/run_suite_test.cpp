@@ -1,0 +1,142 @@
+// The suite config (ctest.cfg) reader and the --path option.
+
+#include <cstdlib>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "harness/suite.h"
+#include "test_support.h"
+
+namespace parity::run {
+namespace {
+
+SuiteConfig parse(const std::string& text) { return parse_suite(text, "s.cfg", "/base"); }
+
+std::string error_of(const std::string& text) {
+    try {
+        parse(text);
+    } catch (const SuiteError& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+TEST(Suite, ReadsPromptModelsPathsAndContracts) {
+    const SuiteConfig s = parse(
+        "version: 1\n"
+        "prompt: \"What is 2+2?\"\n"
+        "labels: [smoke]\n"
+        "timeout: 30\n"
+        "models:\n"
+        "  m: models/tiny.apr\n"
+        "paths:\n"
+        "  apr: {model: m, backend: cpu, mode: full_sequence, matmul: dequant}\n"
+        "  gguf_cuda: {model: /abs/t.gguf, backend: cuda, mode: incremental, kv_type: f16, threads: 2,\n"
+        "              inject: [\"1:ffn_gate:scale=1.5\", \"2:output:scale=0\"]}\n"
+        "contracts:\n"
+        "  - {file: contracts/a.yaml, labels: [nightly, gpu], timeout: 5}\n"
+        "  - contracts/b.yaml\n");
+    EXPECT_EQ(s.prompt, "What is 2+2?");
+    EXPECT_FALSE(s.tokens);
+    EXPECT_EQ(s.labels, std::vector<std::string>{"smoke"});
+    EXPECT_DOUBLE_EQ(s.timeout, 30.0);
+    ASSERT_EQ(s.paths.size(), 2u);
+    EXPECT_EQ(s.paths[0].model, "/base/models/tiny.apr");
+    EXPECT_EQ(s.paths[0].mode, ForwardMode::FullSequence);
+    EXPECT_EQ(s.paths[0].matmul, MatmulPolicy::Dequant);
+    const PathSpec* c = s.find_path("gguf_cuda");
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(c->model, "/abs/t.gguf");
+    EXPECT_EQ(c->backend, BackendKind::Cuda);
+    EXPECT_EQ(c->kv_type, KvType::F16);
+    EXPECT_EQ(c->threads, 2);
+    ASSERT_EQ(c->faults.size(), 2u);
+    EXPECT_EQ(c->faults[0].layer, 1);
+    EXPECT_EQ(c->faults[0].slot, TraceSlot::FfnGate);
+    EXPECT_FLOAT_EQ(c->faults[0].scale, 1.5f);
+    EXPECT_EQ(c->faults[1].slot, TraceSlot::Output);
+    ASSERT_EQ(s.contracts.size(), 2u);
+    EXPECT_EQ(s.contracts[0].file, "/base/contracts/a.yaml");
+    EXPECT_EQ(s.contracts[0].labels, (std::vector<std::string>{"nightly", "gpu"}));
+    EXPECT_EQ(s.contracts[0].timeout, 5.0);
+    EXPECT_EQ(s.contracts[1].file, "/base/contracts/b.yaml");
+    EXPECT_EQ(s.path_names(), (std::vector<std::string>{"apr", "gguf_cuda"}));
+}
+
+TEST(Suite, TokensInsteadOfPrompt) {
+    const SuiteConfig s = parse("tokens: [1, 2, 3]\npaths: {}\n");
+    ASSERT_TRUE(s.tokens);
+    EXPECT_EQ(*s.tokens, (std::vector<std::int32_t>{1, 2, 3}));
+}
+
+TEST(Suite, ErrorsNameThePlace) {
+    EXPECT_NE(error_of("prompt: x\npromt: y\n").find("s.cfg:2:1: suite config: unknown key `promt`"), std::string::npos)
+        << error_of("prompt: x\npromt: y\n");
+    EXPECT_NE(error_of("paths:\n  a: {model: m, mode: batched}\n").find("s.cfg:2:"), std::string::npos);
+    EXPECT_NE(error_of("paths:\n  a: {model: m, mode: batched}\n").find("full_sequence or incremental"), std::string::npos);
+    EXPECT_NE(error_of("paths:\n  a: {backend: cpu}\n").find("`model` is required"), std::string::npos);
+    EXPECT_NE(error_of("paths:\n  a: {model: m, matmul: dequant, matmul: ggml}\n").find("given twice"), std::string::npos);
+    EXPECT_NE(error_of("paths:\n  1a: {model: m}\n").find("not a path name"), std::string::npos);
+    EXPECT_NE(error_of("prompt: x\ntokens: [1]\n").find("not both"), std::string::npos);
+    EXPECT_NE(error_of("tokens: [1, -2]\n").find("token id"), std::string::npos);
+    EXPECT_NE(error_of("prompt: [x\n").find("YAML syntax error"), std::string::npos);
+    EXPECT_NE(error_of("paths:\n  a: {model: m, inject: \"1:gate:scale=2\"}\n").find("SLOT must be one of"), std::string::npos);
+    EXPECT_NE(error_of("- a\n").find("a suite config is a mapping"), std::string::npos);
+    EXPECT_NE(error_of("timeout: -1\n").find("timeout"), std::string::npos);
+}
+
+TEST(Suite, VariablesExpandFromTheEnvironment) {
+    ::setenv("PARITY_RUN_TEST_DIR", "/models", 1);
+    ::unsetenv("PARITY_RUN_TEST_UNSET");
+    EXPECT_EQ(expand_variables("${PARITY_RUN_TEST_DIR}/a.gguf", "w"), "/models/a.gguf");
+    EXPECT_EQ(expand_variables("${PARITY_RUN_TEST_UNSET:-build/m}/a", "w"), "build/m/a");
+    EXPECT_EQ(expand_variables("${PARITY_RUN_TEST_DIR:-x}", "w"), "/models");
+    EXPECT_EQ(expand_variables("no $vars {here}", "w"), "no $vars {here}");
+    EXPECT_THROW(expand_variables("${PARITY_RUN_TEST_UNSET}", "w"), SuiteError);
+    EXPECT_THROW(expand_variables("${OPEN", "w"), SuiteError);
+    EXPECT_THROW(expand_variables("${1BAD}", "w"), SuiteError);
+    const SuiteConfig s = parse("models:\n  m: ${PARITY_RUN_TEST_DIR}/t.gguf\npaths:\n  a: {model: m}\n");
+    EXPECT_EQ(s.paths[0].model, "/models/t.gguf");
+    EXPECT_NE(error_of("models:\n  m: ${PARITY_RUN_TEST_UNSET}/t\n").find("s.cfg:2:6: environment variable"),
+              std::string::npos)
+        << error_of("models:\n  m: ${PARITY_RUN_TEST_UNSET}/t\n");
+}
+
+TEST(Suite, PathOptionAddsOrOverrides) {
+    SuiteConfig s = parse("models:\n  m: /m.gguf\npaths:\n  gguf: {model: m, mode: incremental}\n");
+    apply_path_option(s, "gguf=inject=2:attn_out:scale=0.5,matmul=dequant");
+    const PathSpec& g = *s.find_path("gguf");
+    EXPECT_EQ(g.model, "/m.gguf");
+    EXPECT_EQ(g.mode, ForwardMode::Incremental);
+    EXPECT_EQ(g.matmul, MatmulPolicy::Dequant);
+    ASSERT_EQ(g.faults.size(), 1u);
+    EXPECT_EQ(to_string(g.faults[0]), "2:attn_out:scale=0.5");
+    apply_path_option(s, "new=model=m,backend=cuda");
+    ASSERT_NE(s.find_path("new"), nullptr);
+    EXPECT_EQ(s.find_path("new")->model, "/m.gguf");  // a models name works on the command line too
+    EXPECT_EQ(describe(*s.find_path("new")),
+              "model=/m.gguf,backend=cuda,mode=full_sequence,matmul=ggml,kv_type=f32");
+    EXPECT_THROW(apply_path_option(s, "other=backend=cpu"), SuiteError);  // a new path needs model=
+    EXPECT_THROW(apply_path_option(s, "gguf"), SuiteError);
+    EXPECT_THROW(apply_path_option(s, "gguf=colour=red"), SuiteError);
+    EXPECT_THROW(apply_path_option(s, "gguf=threads=-1"), SuiteError);
+    EXPECT_THROW(apply_path_option(s, "gguf=inject=1:ffn_gate"), SuiteError);
+    EXPECT_THROW(apply_path_option(s, "gguf=inject=x:ffn_gate:scale=1"), SuiteError);
+    EXPECT_THROW(apply_path_option(s, "gguf=inject=1:ffn_gate:scale=inf"), SuiteError);
+}
+
+TEST(Suite, TheProjectSuiteParses) {
+    const auto file = std::filesystem::path(PARITY_SOURCE_DIR) / "ctest.cfg";
+    const SuiteConfig s = load_suite(file);
+    EXPECT_EQ(s.prompt, "What is 2+2?");
+    for (const char* name : {"apr", "gguf", "gguf_cuda"}) EXPECT_NE(s.find_path(name), nullptr) << name;
+    EXPECT_EQ(s.find_path("apr")->mode, ForwardMode::FullSequence);
+    EXPECT_EQ(s.find_path("apr")->matmul, MatmulPolicy::Dequant);
+    EXPECT_EQ(s.find_path("gguf")->mode, ForwardMode::Incremental);
+    EXPECT_EQ(s.find_path("gguf_cuda")->backend, BackendKind::Cuda);
+    EXPECT_FALSE(s.contracts.empty());
+}
+
+}  // namespace
+}  // namespace parity::run
