@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: installs the Debian packages, builds `pv` (release
-# preset), then shows the tiny synthetic qwen2 pair that the build generates (a Q4_K_M GGUF
-# and its F32 source) — the models every later job of the harness runs on.
+# The main job: installs the Debian packages, builds `pv` (release preset) — the build also
+# synthesizes the tiny qwen2 model pair (F32 APR and F32 / Q8_0 / Q4_K_M GGUF) in
+# build/release/models — then runs every contract in contracts/ against the suite's CPU paths:
+#   pv run contracts/ --suite ctest.cfg --label cpu
+# It prints the summary table (status, id, falsifier, message; the first divergence and a repro
+# line for each failure) and the report paths (build/release/reports/: JSON, JUnit, Markdown,
+# HTML). Exit code: pv run's (0 all evaluated tests passed, 1 a FAIL or ERROR, 77 nothing
+# evaluated). The llama.cpp reference tests use ../shared/fixtures (PARITY_FIXTURES_DIR
+# overrides) and are reported SKIPPED without it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/setup-debian.sh
 jobs=$(nproc 2>/dev/null || echo 2)
-cmake --preset release
+cmake --preset release ${PARITY_FIXTURES_DIR:+-DPARITY_FIXTURES_DIR="$PARITY_FIXTURES_DIR"}
 cmake --build --preset release -j "$jobs" --target pv synth_models
 
+export PARITY_MODELS_DIR="$PWD/build/release/models"
+export PARITY_FIXTURES_DIR="${PARITY_FIXTURES_DIR:-$PWD/../shared/fixtures}"
 pv=build/release/harness/pv
-models=build/release/models
-"$pv" inspect "$models/synth-qwen2-tiny-Q4_K_M.gguf"
-"$pv" inspect "$models/synth-qwen2-tiny-F32.gguf" --json > "$models/synth-qwen2-tiny-F32.json"
-echo "main job: inspected $models/synth-qwen2-tiny-Q4_K_M.gguf; JSON description in $models/synth-qwen2-tiny-F32.json"
+"$pv" validate contracts/ --quiet
+exec "$pv" run contracts/ --suite ctest.cfg --label cpu --report-dir build/release/reports

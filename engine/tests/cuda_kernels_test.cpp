@@ -293,7 +293,7 @@ TEST(CudaRmsNorm, MatchesTheCpu) {
 
 class CudaRope : public ::testing::TestWithParam<RopeType> {};
 
-TEST_P(CudaRope, MatchesTheCpuBitForBit) {
+TEST_P(CudaRope, MatchesTheCpu) {
     PARITY_REQUIRE_GPU();
     auto rng = make_rng();
     const int n_heads = 6;
@@ -309,8 +309,15 @@ TEST_P(CudaRope, MatchesTheCpuBitForBit) {
         cpu::rope_cache(cs.data(), pos0 + t, head_dim, base);
         cpu::rope(cpu.data() + t * n_heads * head_dim, n_heads, head_dim, head_dim, cs.data(), GetParam());
     }
-    // Exact: the same cos/sin table (the CPU's rope_cache) and the same float operations.
-    EXPECT_TRUE(identical(gpu, cpu)) << "pos0 " << pos0;
+    // The same cos/sin table (the CPU's rope_cache) and the same float operations, so NEOX is
+    // bit-identical. NORM: GCC vectorizes the CPU's NORM loop into vfmaddsub (a fused
+    // x0*c -/+ x1*s, despite fp-contract=off), the GPU rounds both products: 1 ulp of a product
+    // (|x| <= ~5 here: <= 4.8e-7) apart, 1e-6 allowed.
+    if (GetParam() == RopeType::Neox) {
+        EXPECT_TRUE(identical(gpu, cpu)) << "pos0 " << pos0;
+    } else {
+        EXPECT_TRUE(close(gpu, cpu, 1e-6, 0.0)) << "pos0 " << pos0;
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, CudaRope, ::testing::Values(RopeType::Neox, RopeType::Norm),

@@ -324,21 +324,21 @@ Plan plan_run(const RunRequest& request) {
                 if (entry->timeout) pt.timeout = *entry->timeout;
             }
             if (pt.timeout == 0.0) pt.timeout = plan.suite.timeout;
+            bool gpu = false;
             if (t.harness) {
                 const falsifiers::CheckResult cr = registry.check(t.harness->block, copts);
                 if (!cr.ok()) throw RunInputError({c->file + ": " + id + ": " + cr.issues.front().message});
                 pt.falsifier = falsifiers::make_falsifier(registry, cr.params);
-                // cpu / gpu from the backends of the paths it reads.
-                bool gpu = false, cpu = false;
                 for (const auto& p : pt.falsifier->paths()) {
-                    if (const PathSpec* spec = plan.suite.find_path(p)) {
-                        (spec->backend == BackendKind::Cuda ? gpu : cpu) = true;
-                    }
+                    const PathSpec* spec = plan.suite.find_path(p);
+                    if (spec != nullptr && spec->backend == BackendKind::Cuda) gpu = true;
                 }
-                const std::string auto_label = gpu ? "gpu" : (cpu ? "cpu" : "");
-                if (!auto_label.empty() && std::find(pt.labels.begin(), pt.labels.end(), auto_label) == pt.labels.end()) {
-                    pt.labels.push_back(auto_label);
-                }
+            }
+            // gpu when it reads a cuda path, else cpu (unbound tests too: the CPU suite shows
+            // them, as UNBOUND, so nothing unevaluated goes unnoticed).
+            const std::string auto_label = gpu ? "gpu" : "cpu";
+            if (std::find(pt.labels.begin(), pt.labels.end(), auto_label) == pt.labels.end()) {
+                pt.labels.push_back(auto_label);
             }
             if (!request.labels.empty()) {
                 const bool any = std::any_of(request.labels.begin(), request.labels.end(), [&](const std::string& l) {

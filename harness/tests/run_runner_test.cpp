@@ -202,7 +202,7 @@ TEST_F(PvRun, OnlyLabelAndList) {
 
     const PvResult list = pv_run({c, "--list"});
     EXPECT_EQ(list.code, 0);
-    EXPECT_EQ(list.out, "S-CPU\t" + c + "\tcpu\t0\tbound\nS-GPU\t" + c + "\tgpu\t0\tbound\nS-UNB\t" + c + "\t\t0\tunbound\n");
+    EXPECT_EQ(list.out, "S-CPU\t" + c + "\tcpu\t0\tbound\nS-GPU\t" + c + "\tgpu\t0\tbound\nS-UNB\t" + c + "\tcpu\t0\tunbound\n");
 
     const PvResult gpu = pv_run({c, "--label", "gpu", "--list"});
     EXPECT_EQ(gpu.out, "S-GPU\t" + c + "\tgpu\t0\tbound\n");
