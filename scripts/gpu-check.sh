@@ -60,7 +60,8 @@ run() {
   local summary="$out/summary.txt"
   : > "$log"
   : > "$summary"
-  export LD_LIBRARY_PATH="$bundle/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
+  local cuda_libs=/usr/local/cuda/lib64:/usr/local/cuda/lib:/usr/local/cuda/targets/x86_64-linux/lib
+  export LD_LIBRARY_PATH="$bundle/lib:$cuda_libs:${LD_LIBRARY_PATH:-}"
   local pv="$bundle/bin/pv"
   local failed=0
   local t0=$SECONDS
@@ -83,6 +84,12 @@ run() {
     echo "gpu-check $(date -u +%FT%TZ) commit $(cat "$bundle/COMMIT" 2>/dev/null || echo unknown)"
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 || true
   } | tee -a "$summary"
+
+  # 0. Every shared library found (cuBLAS comes from the machine's CUDA).
+  if ldd "$bundle/bin/pv" "$bundle/bin/engine_cuda_tests" | grep "not found" | tee -a "$summary"; then
+    echo "missing shared libraries: see above" | tee -a "$summary"
+    return 1
+  fi
 
   # 1. Kernel and forward-pass tests (each GPU test exits 77 = skipped without a device).
   step host-tests 60 0 "$bundle/bin/engine_cuda_host_tests" --gtest_output="xml:$work/reports/host-tests.xml"

@@ -58,22 +58,24 @@ Tolerance tolerance_for(MatmulPolicy policy, GgmlType weights, KvType kv) {
         // The activations are rounded to 8 bits before each matmul. Both backends do it bit for
         // bit alike on equal inputs, but the inputs differ by float-summation ulps, and an input
         // within an ulp of a rounding boundary lands one quantization step (amax/127) apart: that
-        // moves every output of that matmul by step * w, ~2e-3 of the output's norm. 3e-2 allows
-        // a handful of such flips; without any the difference is ~1e-6 (see the
-        // Ggml...CloserToCpuGgmlThanDequant test for the check that the rounding happens).
+        // moves every output of that matmul by step * w, ~2e-3 of the output's norm, and makes
+        // later roundings part ways more often. 3e-2 relative L2 allows that cascade (about the
+        // 8-bit rounding noise); without any flip the difference is ~1e-6. The check that the
+        // rounding happens at all: QuantizedLogitsAreCloserToCpuGgmlThanDequant.
         return {0.0, 0.0, 3e-2};
     }
-    if (kv == KvType::F16) {
-        // K and V are rounded to fp16 (2^-11 relative) on both sides; an ulp of difference
-        // upstream can pick the neighbouring fp16 value, moving an attention output by up to
-        // 2^-11 of one value: 1e-3 of the slot's rms plus 5e-3 relative.
-        return {1e-3, 5e-3, 0.0};
+    if (kv == KvType::F16 || (policy == MatmulPolicy::Ggml && weights == GgmlType::F16)) {
+        // Values rounded to fp16 (2^-11 relative) on both sides: K and V in an f16 cache, the
+        // activations of F16 weights under ggml. An ulp of difference upstream picks the
+        // neighbouring fp16 value now and then; that difference (~1e-4) makes later roundings
+        // part ways more often, so after a few layers the two paths differ by about the fp16
+        // rounding noise itself: ~1.5e-4 of a slot's rms per element, worst seen 6e-4 (logits,
+        // host emulation of the kernels). 2e-3 of the rms plus 5e-3 relative.
+        return {2e-3, 5e-3, 0.0};
     }
     // f32 everywhere: only the order of float sums differs (cuBLAS / the GEMV kernel vs the
     // CPU's 8-lane dot products), ~1e-6 of a slot's rms after a few layers, and expf's ulps.
-    // 1e-4 of the rms plus 1e-3 relative leaves a margin of ~100. (ggml on F16 weights also
-    // lands here: both round the activations to fp16 alike, and a boundary flip costs 2^-11 of
-    // one element, far below this.)
+    // 1e-4 of the rms plus 1e-3 relative leaves a margin of ~100.
     return {1e-4, 1e-3, 0.0};
 }
 
