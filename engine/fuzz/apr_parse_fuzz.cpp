@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <span>
 
-#include "engine/apr.h"
+#include "engine/format/apr.h"
 #include "engine/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -6,8 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/apr.h"
-#include "engine/gguf.h"
+#include "engine/format/apr.h"
+#include "engine/format/gguf.h"
 #include "test_support.h"
 
 namespace parity {

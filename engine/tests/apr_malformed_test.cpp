@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/apr.h"
+#include "engine/format/apr.h"
 #include "engine/error.h"
 
 namespace parity {

@@ -7,10 +7,10 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/apr.h"
+#include "engine/format/apr.h"
 #include "engine/error.h"
 #include "engine/half.h"
-#include "engine/quant.h"
+#include "engine/quant/quant.h"
 #include "test_support.h"
 
 namespace parity {

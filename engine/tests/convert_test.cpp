@@ -3,10 +3,10 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/convert.h"
+#include "engine/model/convert.h"
 #include "engine/error.h"
-#include "engine/quant.h"
-#include "engine/synth.h"
+#include "engine/quant/quant.h"
+#include "engine/synth/synth.h"
 #include "test_support.h"
 
 namespace parity {

@@ -1,4 +1,4 @@
-// The scalar math of the CUDA kernels (engine/src/cuda/device_math.h), run on the host: every
+// The scalar math of the CUDA kernels (engine/src/runtime/cuda/device_math.h), run on the host: every
 // function the kernels call to decode a weight unit, round an activation through a dot type or
 // convert fp16/bf16 must give the CPU backend's bits. These tests need no GPU (label cpu); the
 // GPU tests (cuda_kernels_test.cpp) then check that the kernels apply them correctly.
@@ -16,9 +16,9 @@
 
 #include <gtest/gtest.h>
 
-#include "../src/cuda/device_math.h"
+#include "runtime/cuda/device_math.h"
 #include "engine/half.h"
-#include "engine/quant.h"
+#include "engine/quant/quant.h"
 
 namespace parity {
 namespace {

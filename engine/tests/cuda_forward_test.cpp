@@ -1,4 +1,4 @@
-// The whole CUDA forward pass against the CPU backend on synthetic models (engine/synth.h):
+// The whole CUDA forward pass against the CPU backend on synthetic models (engine/synth/synth.h):
 // every layer's ten slots (last-token values and sample counts), the trace statistics and the
 // logits, for both matmul policies, both execution modes, f32 and f16 KV caches, the file
 // types the GPU decodes in place and one it does not, and fault injection. Fresh random
@@ -14,11 +14,11 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/cuda_device.h"
+#include "engine/runtime/cuda_device.h"
 #include "engine/error.h"
-#include "engine/forward.h"
-#include "engine/generate.h"
-#include "engine/synth.h"
+#include "engine/runtime/forward.h"
+#include "engine/runtime/generate.h"
+#include "engine/synth/synth.h"
 #include "test_support.h"
 
 namespace parity {

@@ -17,13 +17,13 @@
 
 #include <gtest/gtest.h>
 
-#include "../src/cpu/attention.h"
-#include "../src/cpu/kernels.h"
-#include "../src/cpu/vec_dot.h"
-#include "../src/cuda/ops.h"
-#include "engine/cuda_device.h"
+#include "runtime/cpu/attention.h"
+#include "runtime/cpu/kernels.h"
+#include "runtime/cpu/vec_dot.h"
+#include "runtime/cuda/ops.h"
+#include "engine/runtime/cuda_device.h"
 #include "engine/half.h"
-#include "engine/quant.h"
+#include "engine/quant/quant.h"
 
 namespace parity {
 namespace {
@@ -155,7 +155,7 @@ Reference reference_matmul(const RandomMatrix& m, MatmulPolicy policy, const std
     Reference ref;
     ref.y.resize(static_cast<std::size_t>(n_tok * n_out));
     ref.abs_sum.resize(ref.y.size());
-    const GgmlType at = *cpu::dot_type(m.w.type);
+    const GgmlType at = *dot_type(m.w.type);
     const std::size_t arb = row_size(at, n_in);
     std::vector<std::byte> act(arb);
     std::vector<float> act_values(static_cast<std::size_t>(n_in));
@@ -306,7 +306,7 @@ TEST_P(CudaRope, MatchesTheCpu) {
     cuda::ops::rope(gpu, n_tok, n_heads, head_dim, pos0, base, GetParam());
     std::vector<float> cs(static_cast<std::size_t>(head_dim));
     for (std::int64_t t = 0; t < n_tok; ++t) {
-        cpu::rope_cache(cs.data(), pos0 + t, head_dim, base);
+        rope_cache(cs.data(), pos0 + t, head_dim, base);
         cpu::rope(cpu.data() + t * n_heads * head_dim, n_heads, head_dim, head_dim, cs.data(), GetParam());
     }
     // The same cos/sin table (the CPU's rope_cache) and the same float operations, so NEOX is

@@ -6,8 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/cuda_device.h"
-#include "engine/quant.h"
+#include "engine/runtime/cuda_device.h"
+#include "engine/quant/quant.h"
 
 namespace parity {
 namespace {

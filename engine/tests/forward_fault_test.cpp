@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/forward.h"
-#include "engine/synth.h"
+#include "engine/runtime/forward.h"
+#include "engine/synth/synth.h"
 #include "test_support.h"
 
 namespace parity {

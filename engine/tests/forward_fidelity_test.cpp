@@ -9,8 +9,8 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/forward.h"
-#include "engine/model.h"
+#include "engine/runtime/forward.h"
+#include "engine/model/model.h"
 #include "forward_test_util.h"
 
 namespace parity {

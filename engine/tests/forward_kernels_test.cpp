@@ -8,8 +8,8 @@
 
 #include <gtest/gtest.h>
 
-#include "../src/cpu/vec_dot.h"
-#include "engine/quant.h"
+#include "runtime/cpu/vec_dot.h"
+#include "engine/quant/quant.h"
 
 namespace parity {
 namespace {
@@ -43,7 +43,7 @@ Rows make_rows(GgmlType type, std::int64_t n, std::uint32_t seed, float offset) 
         w[static_cast<std::size_t>(i)] = normal(rng) * scale + offset;
         a[static_cast<std::size_t>(i)] = normal(rng) * 2.0f;
     }
-    const GgmlType at = *cpu::dot_type(type);
+    const GgmlType at = *dot_type(type);
     Rows r;
     r.w.resize(row_size(type, n));
     r.a.resize(row_size(at, n));
@@ -76,7 +76,7 @@ class VecDotSimd : public ::testing::TestWithParam<GgmlType> {};
 
 TEST_P(VecDot, ReferenceEqualsDequantizedDot) {
     const GgmlType type = GetParam();
-    ASSERT_TRUE(cpu::dot_type(type).has_value());
+    ASSERT_TRUE(dot_type(type).has_value());
     const cpu::VecDotFn ref = cpu::vec_dot_ref(type);
     ASSERT_NE(ref, nullptr);
     for (std::uint32_t seed = 1; seed <= 8; ++seed) {
@@ -112,18 +112,18 @@ INSTANTIATE_TEST_SUITE_P(Types, VecDotSimd, ::testing::ValuesIn(simd_weight_type
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(VecDotSimd);
 
 TEST(VecDot, DotTypesAreGgmls) {
-    EXPECT_EQ(cpu::dot_type(GgmlType::F32), GgmlType::F32);
-    EXPECT_EQ(cpu::dot_type(GgmlType::F16), GgmlType::F16);
-    EXPECT_EQ(cpu::dot_type(GgmlType::BF16), GgmlType::BF16);
+    EXPECT_EQ(dot_type(GgmlType::F32), GgmlType::F32);
+    EXPECT_EQ(dot_type(GgmlType::F16), GgmlType::F16);
+    EXPECT_EQ(dot_type(GgmlType::BF16), GgmlType::BF16);
     for (GgmlType t : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::IQ4_NL}) {
-        EXPECT_EQ(cpu::dot_type(t), GgmlType::Q8_0);
+        EXPECT_EQ(dot_type(t), GgmlType::Q8_0);
     }
-    for (GgmlType t : {GgmlType::Q4_1, GgmlType::Q5_1}) EXPECT_EQ(cpu::dot_type(t), GgmlType::Q8_1);
+    for (GgmlType t : {GgmlType::Q4_1, GgmlType::Q5_1}) EXPECT_EQ(dot_type(t), GgmlType::Q8_1);
     for (GgmlType t : {GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::IQ4_XS}) {
-        EXPECT_EQ(cpu::dot_type(t), GgmlType::Q8_K);
+        EXPECT_EQ(dot_type(t), GgmlType::Q8_K);
     }
-    EXPECT_FALSE(cpu::dot_type(GgmlType::IQ2_XXS).has_value());
-    EXPECT_FALSE(cpu::dot_type(GgmlType::Q8_K).has_value());
+    EXPECT_FALSE(dot_type(GgmlType::IQ2_XXS).has_value());
+    EXPECT_FALSE(dot_type(GgmlType::Q8_K).has_value());
 }
 
 TEST(VecDot, PlainF32DotMatchesDouble) {

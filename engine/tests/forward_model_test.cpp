@@ -8,13 +8,13 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/cuda_device.h"
+#include "engine/runtime/cuda_device.h"
 #include "engine/error.h"
-#include "engine/forward.h"
-#include "engine/generate.h"
-#include "engine/gguf.h"
-#include "engine/gguf_writer.h"
-#include "engine/model.h"
+#include "engine/runtime/forward.h"
+#include "engine/runtime/generate.h"
+#include "engine/format/gguf.h"
+#include "engine/format/gguf_writer.h"
+#include "engine/model/model.h"
 #include "forward_test_util.h"
 
 // Counts operator new calls while armed (the decode-loop allocation check below). Not under

@@ -13,8 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/file_type.h"
-#include "engine/synth.h"
+#include "engine/quant/file_type.h"
+#include "engine/synth/synth.h"
 #include "test_support.h"
 
 namespace parity::testing {

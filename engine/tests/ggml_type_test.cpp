@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "engine/ggml_type.h"
+#include "engine/quant/ggml_type.h"
 
 namespace parity {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/gguf.h"
+#include "engine/format/gguf.h"
 #include "test_support.h"
 
 namespace parity {

@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/error.h"
-#include "engine/gguf.h"
+#include "engine/format/gguf.h"
 #include "gguf_bytes.h"
 
 namespace parity {

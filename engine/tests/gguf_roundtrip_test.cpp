@@ -7,8 +7,8 @@
 #include <gtest/gtest.h>
 
 #include "engine/error.h"
-#include "engine/gguf.h"
-#include "engine/gguf_writer.h"
+#include "engine/format/gguf.h"
+#include "engine/format/gguf_writer.h"
 #include "test_support.h"
 
 namespace parity {

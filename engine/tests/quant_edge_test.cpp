@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "engine/error.h"
-#include "engine/ggml_type.h"
-#include "engine/quant.h"
+#include "engine/quant/ggml_type.h"
+#include "engine/quant/quant.h"
 
 namespace parity {
 namespace {

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/ggml_type.h"
-#include "engine/gguf.h"
-#include "engine/quant.h"
+#include "engine/quant/ggml_type.h"
+#include "engine/format/gguf.h"
+#include "engine/quant/quant.h"
 #include "test_support.h"
 
 namespace parity {

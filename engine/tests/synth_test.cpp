@@ -7,11 +7,11 @@
 #include <gtest/gtest.h>
 
 #include "engine/error.h"
-#include "engine/gguf.h"
-#include "engine/gpt2_bytes.h"
-#include "engine/model_file.h"
-#include "engine/quant.h"
-#include "engine/synth.h"
+#include "engine/format/gguf.h"
+#include "engine/tokenizer/gpt2_bytes.h"
+#include "engine/model/model_file.h"
+#include "engine/quant/quant.h"
+#include "engine/synth/synth.h"
 #include "test_support.h"
 
 namespace parity {

@@ -11,8 +11,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "engine/model_file.h"
-#include "engine/tokenizer.h"
+#include "engine/model/model_file.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "test_support.h"
 
 namespace parity {

@@ -9,11 +9,11 @@
 #include <gtest/gtest.h>
 
 #include "engine/error.h"
-#include "engine/file_type.h"
-#include "engine/gpt2_bytes.h"
-#include "engine/model_file.h"
-#include "engine/synth.h"
-#include "engine/tokenizer.h"
+#include "engine/quant/file_type.h"
+#include "engine/tokenizer/gpt2_bytes.h"
+#include "engine/model/model_file.h"
+#include "engine/synth/synth.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "test_support.h"
 
 namespace parity {

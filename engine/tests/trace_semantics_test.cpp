@@ -8,9 +8,9 @@
 #include <gtest/gtest.h>
 
 #include "engine/error.h"
-#include "engine/forward.h"
-#include "engine/gguf.h"
-#include "engine/model.h"
+#include "engine/runtime/forward.h"
+#include "engine/format/gguf.h"
+#include "engine/model/model.h"
 #include "forward_test_util.h"
 
 namespace parity {

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/activation_stats.h"
+#include "engine/trace/activation_stats.h"
 
 namespace parity {
 namespace {

@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/activation_stats.h"
-#include "engine/trace.h"
+#include "engine/trace/activation_stats.h"
+#include "engine/trace/trace.h"
 #include "falsifiers/falsifier.h"
 #include "reports/result.h"
 

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "engine/model_file.h"
+#include "engine/model/model_file.h"
 #include "pv_runner.h"
 #include "test_support.h"
 

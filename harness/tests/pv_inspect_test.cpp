@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "engine/gguf.h"
-#include "engine/gguf_writer.h"
+#include "engine/format/gguf.h"
+#include "engine/format/gguf_writer.h"
 #include "pv_runner.h"
 #include "test_support.h"
 

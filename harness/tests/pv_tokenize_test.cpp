@@ -8,8 +8,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "engine/file_type.h"
-#include "engine/synth.h"
+#include "engine/quant/file_type.h"
+#include "engine/synth/synth.h"
 #include "pv_runner.h"
 #include "test_support.h"
 

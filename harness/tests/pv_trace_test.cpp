@@ -7,10 +7,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "../src/trace_json.h"
-#include "engine/file_type.h"
-#include "engine/gguf.h"
-#include "engine/synth.h"
+#include "cli/trace_json.h"
+#include "engine/quant/file_type.h"
+#include "engine/format/gguf.h"
+#include "engine/synth/synth.h"
 #include "pv_runner.h"
 #include "test_support.h"
 

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/file_type.h"
-#include "engine/synth.h"
-#include "harness/runner.h"
+#include "engine/quant/file_type.h"
+#include "engine/synth/synth.h"
+#include "harness/run/runner.h"
 #include "test_support.h"
 
 namespace parity::testing {

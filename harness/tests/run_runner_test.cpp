@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "engine/cuda_device.h"
+#include "engine/runtime/cuda_device.h"
 #include "pv_runner.h"
 #include "run_fixture.h"
 

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "harness/suite.h"
+#include "harness/run/suite.h"
 #include "test_support.h"
 
 namespace parity::run {

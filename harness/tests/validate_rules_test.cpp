@@ -9,8 +9,8 @@
 
 #include <gtest/gtest.h>
 
-#include "harness/contract_loader.h"
-#include "harness/validate.h"
+#include "harness/contract/contract_loader.h"
+#include "harness/contract/validate.h"
 
 namespace parity::contract {
 namespace {

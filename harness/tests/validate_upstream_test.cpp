@@ -10,8 +10,8 @@
 
 #include <gtest/gtest.h>
 
-#include "harness/contract_loader.h"
-#include "harness/validate.h"
+#include "harness/contract/contract_loader.h"
+#include "harness/contract/validate.h"
 #include "pv_runner.h"
 #include "test_support.h"
 

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "blocks.h"
+#include "engine/quant/blocks.h"
 #include "codecs.h"
 #include "engine/half.h"
 

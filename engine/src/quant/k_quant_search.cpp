@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstddef>
 
-#include "blocks.h"
+#include "engine/quant/blocks.h"
 
 namespace parity::quant_detail {
 

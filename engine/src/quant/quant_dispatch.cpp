@@ -1,11 +1,11 @@
-// The public entry points of engine/quant.h: pick the codec of a type, check the sizes.
+// The public entry points of engine/quant/quant.h: pick the codec of a type, check the sizes.
 #include <array>
 #include <cstdint>
 #include <string>
 
 #include "codecs.h"
 #include "engine/error.h"
-#include "engine/quant.h"
+#include "engine/quant/quant.h"
 
 namespace parity {
 

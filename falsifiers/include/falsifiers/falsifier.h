@@ -33,9 +33,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/forward.h"
-#include "engine/model_file.h"
-#include "engine/trace.h"
+#include "engine/runtime/forward.h"
+#include "engine/model/model_file.h"
+#include "engine/trace/trace.h"
 #include "falsifiers/registry.h"
 #include "reports/result.h"
 

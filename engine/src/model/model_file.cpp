@@ -1,0 +1,233 @@
+// ModelFile: GGUF and APR behind one interface.
+
+#include "engine/model/model_file.h"
+
+#include <array>
+#include <cstring>
+#include <fstream>
+
+#include "engine/error.h"
+
+namespace parity {
+
+namespace {
+
+RopeType rope_for_arch(const std::string& arch) {
+    // llama.cpp's LLM_ARCH rope types for the families we run: NEOX for qwen2/qwen3,
+    // NORM for llama and mistral-style models.
+    if (arch == "qwen2" || arch == "qwen3" || arch == "qwen2moe") return RopeType::Neox;
+    return RopeType::Norm;
+}
+
+std::vector<ModelTensor> describe(const gguf::File& f) {
+    std::vector<ModelTensor> out;
+    for (const auto& t : f.tensors()) {
+        out.push_back({t.name, t.type, std::string(type_name(t.type)), t.ne, t.offset, t.n_bytes});
+    }
+    return out;
+}
+
+std::vector<ModelTensor> describe(const apr::File& f) {
+    std::vector<ModelTensor> out;
+    for (const auto& t : f.tensors()) {
+        out.push_back({t.name, t.ggml_type(), std::string(apr::dtype_name(t.dtype)), t.ne, t.offset, t.size});
+    }
+    return out;
+}
+
+std::vector<std::string> string_array(const gguf::File& f, const std::string& key, bool required) {
+    std::vector<std::string> out;
+    const gguf::Value* v = f.find(key);
+    if (v == nullptr) {
+        if (required) throw FormatError(f.path(), 0, "metadata key '" + key + "' is missing");
+        return out;
+    }
+    const gguf::Array* a = v->as_array();
+    if (a == nullptr || a->type != gguf::ValueType::STRING) {
+        throw FormatError(f.path(), 0, "metadata key '" + key + "' is not an array of strings");
+    }
+    out.reserve(a->items.size());
+    for (const auto& item : a->items) out.push_back(*item.as_string());
+    return out;
+}
+
+ModelConfig gguf_config(const gguf::File& f) {
+    ModelConfig c;
+    c.arch = f.get_string("general.architecture");
+    const std::string k = c.arch + ".";
+    auto opt_int = [&](const std::string& key, std::int64_t fallback) {
+        return f.find(key) != nullptr ? f.get_int(key) : fallback;
+    };
+    auto opt_num = [&](const std::string& key, double fallback) {
+        return f.find(key) != nullptr ? f.get_number(key) : fallback;
+    };
+    c.n_layers = static_cast<int>(f.get_int(k + "block_count"));
+    c.n_embd = static_cast<int>(f.get_int(k + "embedding_length"));
+    c.n_ff = static_cast<int>(f.get_int(k + "feed_forward_length"));
+    c.n_head = static_cast<int>(f.get_int(k + "attention.head_count"));
+    c.n_head_kv = static_cast<int>(opt_int(k + "attention.head_count_kv", c.n_head));
+    if (c.n_head <= 0 || c.n_embd % c.n_head != 0) {
+        throw FormatError(f.path(), 0, "attention.head_count " + std::to_string(c.n_head) + " does not divide " +
+                                           "embedding_length " + std::to_string(c.n_embd));
+    }
+    c.head_dim = static_cast<int>(opt_int(k + "attention.key_length", c.n_embd / c.n_head));
+    c.n_ctx = static_cast<int>(opt_int(k + "context_length", 0));
+    c.rope_base = static_cast<float>(opt_num(k + "rope.freq_base", 10000.0));
+    c.rms_eps = static_cast<float>(opt_num(k + "attention.layer_norm_rms_epsilon", 1e-5));
+    c.rope = rope_for_arch(c.arch);
+    c.tied = f.find_tensor("output.weight") == nullptr;
+    if (f.find(k + "vocab_size") != nullptr) {
+        c.n_vocab = static_cast<int>(f.get_int(k + "vocab_size"));
+    } else if (const auto* emb = f.find_tensor("token_embd.weight"); emb != nullptr && emb->ne.size() == 2) {
+        c.n_vocab = static_cast<int>(emb->ne[1]);
+    } else {
+        c.n_vocab = static_cast<int>(string_array(f, "tokenizer.ggml.tokens", true).size());
+    }
+    return c;
+}
+
+ModelConfig apr_config(const apr::File& f) {
+    const apr::Architecture a = f.architecture();
+    auto need = [&](const std::optional<std::int64_t>& v, const char* key) {
+        if (!v) throw FormatError(f.path(), f.metadata_offset(), "metadata key '" + std::string(key) + "' is missing");
+        return static_cast<int>(*v);
+    };
+    ModelConfig c;
+    c.arch = a.architecture.value_or(a.model_type.value_or(""));
+    if (c.arch.empty()) throw FormatError(f.path(), f.metadata_offset(), "metadata has no 'architecture' or 'model_type'");
+    c.n_layers = need(a.num_layers, "num_layers");
+    c.n_embd = need(a.hidden_size, "hidden_size");
+    c.n_ff = need(a.intermediate_size, "intermediate_size");
+    c.n_head = need(a.num_heads, "num_heads");
+    c.n_head_kv = a.num_kv_heads ? static_cast<int>(*a.num_kv_heads) : c.n_head;
+    if (c.n_head <= 0 || c.n_embd % c.n_head != 0) {
+        throw FormatError(f.path(), f.metadata_offset(), "num_heads does not divide hidden_size");
+    }
+    c.head_dim = a.head_dim ? static_cast<int>(*a.head_dim) : c.n_embd / c.n_head;
+    c.n_vocab = need(a.vocab_size, "vocab_size");
+    c.n_ctx = a.max_position_embeddings ? static_cast<int>(*a.max_position_embeddings) : 0;
+    c.rope_base = static_cast<float>(a.rope_theta.value_or(10000.0));
+    c.rms_eps = static_cast<float>(a.rms_norm_eps.value_or(1e-5));
+    c.rope = a.rope_type ? (*a.rope_type == 2 ? RopeType::Neox : RopeType::Norm) : rope_for_arch(c.arch);
+    c.tied = a.tied_embeddings.value_or(f.find_tensor("output.weight") == nullptr);
+    return c;
+}
+
+TokenizerData gguf_tokenizer(const gguf::File& f) {
+    TokenizerData t;
+    t.model = f.get_string("tokenizer.ggml.model");
+    if (f.find("tokenizer.ggml.pre") != nullptr) t.pre = f.get_string("tokenizer.ggml.pre");
+    t.tokens = string_array(f, "tokenizer.ggml.tokens", true);
+    t.merges = string_array(f, "tokenizer.ggml.merges", false);
+    if (const gguf::Value* v = f.find("tokenizer.ggml.token_type")) {
+        const gguf::Array* a = v->as_array();
+        if (a == nullptr) throw FormatError(f.path(), 0, "metadata key 'tokenizer.ggml.token_type' is not an array");
+        for (const auto& item : a->items) {
+            const auto i = item.as_int();
+            if (!i) throw FormatError(f.path(), 0, "tokenizer.ggml.token_type holds a non-integer");
+            t.token_types.push_back(static_cast<std::int32_t>(*i));
+        }
+    }
+    if (f.find("tokenizer.ggml.bos_token_id") != nullptr) t.bos = f.get_int("tokenizer.ggml.bos_token_id");
+    if (f.find("tokenizer.ggml.eos_token_id") != nullptr) t.eos = f.get_int("tokenizer.ggml.eos_token_id");
+    if (f.find("tokenizer.ggml.padding_token_id") != nullptr) t.padding = f.get_int("tokenizer.ggml.padding_token_id");
+    if (const gguf::Value* v = f.find("tokenizer.ggml.add_bos_token")) {
+        const bool* b = std::get_if<bool>(&v->v);
+        if (b == nullptr) throw FormatError(f.path(), 0, "metadata key 'tokenizer.ggml.add_bos_token' is not a bool");
+        t.add_bos = *b;
+    }
+    return t;
+}
+
+TokenizerData apr_tokenizer(const apr::File& f) {
+    const apr::Tokenizer a = f.tokenizer();
+    if (!a.present) throw FormatError(f.path(), f.metadata_offset(), "metadata has no tokenizer");
+    TokenizerData t;
+    t.model = a.model.value_or("gpt2");
+    t.pre = a.pre.value_or("");
+    t.tokens = a.tokens;
+    t.merges = a.merges;
+    t.token_types = a.token_type;
+    t.bos = a.bos_token_id.value_or(-1);
+    t.eos = a.eos_token_id.value_or(-1);
+    if (const auto* tok = f.find("tokenizer"); tok != nullptr && tok->is_object()) {
+        if (const auto it = tok->find("padding_token_id"); it != tok->end() && it->is_number_integer()) {
+            t.padding = it->get<std::int64_t>();
+        }
+        if (const auto it = tok->find("add_bos_token"); it != tok->end() && !it->is_null()) {
+            if (!it->is_boolean()) {
+                throw FormatError(f.path(), f.metadata_offset(), "metadata key 'tokenizer.add_bos_token' is not a bool");
+            }
+            t.add_bos = it->get<bool>();
+        }
+    }
+    return t;
+}
+
+}  // namespace
+
+std::string_view format_name(ModelFormat f) noexcept { return f == ModelFormat::Gguf ? "gguf" : "apr"; }
+
+std::int64_t ModelTensor::n_elements() const noexcept {
+    std::int64_t n = 1;
+    for (auto d : ne) n *= d;
+    return n;
+}
+
+ModelFormat detect_format(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw IoError(path, "cannot open");
+    std::array<char, 4> magic{};
+    in.read(magic.data(), magic.size());
+    if (in.gcount() == 4 && std::memcmp(magic.data(), "GGUF", 4) == 0) return ModelFormat::Gguf;
+    if (in.gcount() == 4 && std::memcmp(magic.data(), "APR\0", 4) == 0) return ModelFormat::Apr;
+    throw FormatError(path, 0, "unknown model format: the file starts with neither \"GGUF\" nor \"APR\\0\"");
+}
+
+ModelFile::ModelFile(std::variant<gguf::File, apr::File> file) : file_(std::move(file)) {
+    tensors_ = std::visit([](const auto& f) { return describe(f); }, file_);
+}
+
+ModelFile ModelFile::open(const std::string& path) {
+    if (detect_format(path) == ModelFormat::Gguf) return ModelFile(gguf::File::open(path));
+    return ModelFile(apr::File::open(path));
+}
+
+ModelFormat ModelFile::format() const noexcept { return gguf() != nullptr ? ModelFormat::Gguf : ModelFormat::Apr; }
+
+const std::string& ModelFile::path() const noexcept {
+    return std::visit([](const auto& f) -> const std::string& { return f.path(); }, file_);
+}
+
+const ModelTensor* ModelFile::find_tensor(std::string_view name) const noexcept {
+    for (const auto& t : tensors_) {
+        if (t.name == name) return &t;
+    }
+    return nullptr;
+}
+
+const ModelTensor& ModelFile::tensor(std::string_view name) const {
+    const ModelTensor* t = find_tensor(name);
+    if (t == nullptr) throw UsageError(path() + ": no tensor named '" + std::string(name) + "'");
+    return *t;
+}
+
+std::span<const std::byte> ModelFile::tensor_data(const ModelTensor& t) const {
+    return std::visit([&](const auto& f) { return f.tensor_data(f.tensor(t.name)); }, file_);
+}
+
+std::vector<float> ModelFile::dequantize(const ModelTensor& t) const {
+    return std::visit([&](const auto& f) { return f.dequantize(f.tensor(t.name)); }, file_);
+}
+
+ModelConfig ModelFile::config() const {
+    if (const auto* g = gguf()) return gguf_config(*g);
+    return apr_config(*apr());
+}
+
+TokenizerData ModelFile::tokenizer() const {
+    if (const auto* g = gguf()) return gguf_tokenizer(*g);
+    return apr_tokenizer(*apr());
+}
+
+}  // namespace parity

@@ -1,0 +1,119 @@
+// Batched matrix-vector products per policy.
+
+#include "matmul.h"
+
+#include <algorithm>
+#include <span>
+#include <string>
+
+#include "engine/error.h"
+#include "engine/quant/quant.h"
+#include "threads.h"
+
+namespace parity::cpu {
+
+namespace {
+
+float dot_f32_plain(std::int64_t n, const std::byte* w, const std::byte* a) noexcept {
+    // Rows are f32 and 4-byte aligned (mapped files and vectors).
+    return dot_f32(n, reinterpret_cast<const float*>(w), reinterpret_cast<const float*>(a));
+}
+
+/// Output rows per cache block: the weight rows of a block stay in L1 while every token passes.
+constexpr std::int64_t kRowBlock = 16;
+
+}  // namespace
+
+PreparedMatrix prepare_matrix(const WeightMatrix& w, MatmulPolicy policy, std::vector<std::vector<float>>& store) {
+    PreparedMatrix p;
+    p.n_in = w.n_in;
+    p.n_out = w.n_out;
+    if (policy == MatmulPolicy::Dequant) {
+        p.type = GgmlType::F32;
+        p.act_type = GgmlType::F32;
+        p.dot = dot_f32_plain;
+        p.row_bytes = static_cast<std::size_t>(w.n_in) * sizeof(float);
+        if (w.type == GgmlType::F32) {
+            p.data = w.data.data();
+            return p;
+        }
+        std::vector<float> values(static_cast<std::size_t>(w.n_in * w.n_out));
+        const std::size_t rb = w.row_bytes();
+        run_chunks(8, [&](int c) {
+            for (std::int64_t r = chunk_begin(w.n_out, 8, c); r < chunk_begin(w.n_out, 8, c + 1); ++r) {
+                dequantize_row(w.type, w.data.subspan(static_cast<std::size_t>(r) * rb, rb),
+                               std::span<float>(values).subspan(static_cast<std::size_t>(r * w.n_in),
+                                                                 static_cast<std::size_t>(w.n_in)));
+            }
+        });
+        store.push_back(std::move(values));
+        p.data = reinterpret_cast<const std::byte*>(store.back().data());
+        return p;
+    }
+    const auto act = dot_type(w.type);
+    if (!act) throw UsageError("matmul: no dot product for '" + w.name + "' of type " + std::string(type_name(w.type)));
+    p.type = w.type;
+    p.act_type = *act;
+    p.dot = vec_dot(w.type);
+    p.data = w.data.data();
+    p.row_bytes = w.row_bytes();
+    return p;
+}
+
+void ActivationPack::reserve(std::int64_t max_rows, std::int64_t max_n_in) {
+    // F32 rows are used in place; every other dot type takes at most 2 bytes per value
+    // (F16/BF16; Q8_0 1.06, Q8_1 1.13, Q8_K 1.14).
+    const auto need = static_cast<std::size_t>(max_rows * max_n_in) * 2;
+    if (buf_.size() < need) buf_.resize(need);
+}
+
+void ActivationPack::set(const float* x, std::int64_t n_rows, std::int64_t n_in) noexcept {
+    x_ = x;
+    n_rows_ = n_rows;
+    n_in_ = n_in;
+    valid_ = false;
+}
+
+const std::byte* ActivationPack::get(GgmlType type, int n_threads) {
+    if (type == GgmlType::F32) return reinterpret_cast<const std::byte*>(x_);
+    if (valid_ && type_ == type) return buf_.data();
+    const std::size_t rb = row_size(type, n_in_);
+    if (buf_.size() < rb * static_cast<std::size_t>(n_rows_)) buf_.resize(rb * static_cast<std::size_t>(n_rows_));
+    const int chunks = static_cast<int>(std::min<std::int64_t>(n_threads, n_rows_));
+    run_chunks(chunks, [&](int c) {
+        for (std::int64_t r = chunk_begin(n_rows_, chunks, c); r < chunk_begin(n_rows_, chunks, c + 1); ++r) {
+            quantize_row(type, {x_ + r * n_in_, static_cast<std::size_t>(n_in_)},
+                         {buf_.data() + static_cast<std::size_t>(r) * rb, rb});
+        }
+    });
+    valid_ = true;
+    type_ = type;
+    return buf_.data();
+}
+
+void matmul(const PreparedMatrix& w, ActivationPack& x, float* y, int n_threads) {
+    if (x.n_in() != w.n_in) {
+        throw UsageError("matmul: input width " + std::to_string(x.n_in()) + " != matrix width " + std::to_string(w.n_in));
+    }
+    const std::byte* act = x.get(w.act_type, n_threads);
+    const std::size_t act_rb = row_size(w.act_type, w.n_in);
+    const std::int64_t n_tok = x.n_rows();
+    const std::int64_t n_out = w.n_out;
+    const int chunks = static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(n_threads, n_out / 4)));
+    run_chunks(chunks, [&](int c) {
+        const std::int64_t r0 = chunk_begin(n_out, chunks, c);
+        const std::int64_t r1 = chunk_begin(n_out, chunks, c + 1);
+        for (std::int64_t rb = r0; rb < r1; rb += kRowBlock) {
+            const std::int64_t re = std::min(rb + kRowBlock, r1);
+            for (std::int64_t t = 0; t < n_tok; ++t) {
+                const std::byte* a = act + static_cast<std::size_t>(t) * act_rb;
+                float* yt = y + t * n_out;
+                for (std::int64_t r = rb; r < re; ++r) {
+                    yt[r] = w.dot(w.n_in, w.data + static_cast<std::size_t>(r) * w.row_bytes, a);
+                }
+            }
+        }
+    });
+}
+
+}  // namespace parity::cpu

@@ -1,0 +1,200 @@
+// `pv run CONTRACTS... [--suite ctest.cfg] [--path NAME=k=v,...] [--only ID] [--label L]
+//        [--report-dir DIR] [--format json,junit,md,html] [--list]`
+// Validates the contracts, runs every bound falsification test against the suite's paths
+// (each path's trace, logits and generations computed once and shared), prints a summary table
+// and writes the reports. docs/running.md describes it all.
+// Exit: 0 every evaluated test passed, 1 any FAIL or ERROR, 2 bad usage or input, 77 nothing
+// evaluated (everything skipped or unbound).
+
+#include <algorithm>
+#include <ostream>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+
+#include "command_util.h"
+#include "harness/cli/command.h"
+#include "harness/run/runner.h"
+#include "reports/describe.h"
+#include "reports/write_reports.h"
+
+namespace po = boost::program_options;
+
+namespace parity::cli {
+
+namespace {
+
+std::vector<std::string> split_commas(const std::vector<std::string>& values) {
+    std::vector<std::string> out;
+    for (const auto& v : values) {
+        std::stringstream ss(v);
+        std::string item;
+        while (std::getline(ss, item, ',')) {
+            if (!item.empty()) out.push_back(item);
+        }
+    }
+    return out;
+}
+
+std::string pad(std::string s, std::size_t width) {
+    if (s.size() < width) s.append(width - s.size(), ' ');
+    return s;
+}
+
+std::string one_line(std::string s, std::size_t max) {
+    std::replace(s.begin(), s.end(), '\n', ' ');
+    if (s.size() > max) {
+        // Cut on a UTF-8 character boundary.
+        std::size_t cut = max;
+        while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+        s = s.substr(0, cut) + "...";
+    }
+    return s;
+}
+
+std::string fmt_num(double v) {
+    std::ostringstream os;
+    os << v;
+    return os.str();
+}
+
+int run_run(const std::vector<std::string>& args, Io io) {
+    po::options_description opts(
+        "pv run CONTRACT... [options]\n\n"
+        "Runs the falsification tests of contracts (files, or directories searched for *.yaml / *.yml)\n"
+        "against the suite's named paths, prints a summary and writes reports. Contracts are validated\n"
+        "first. Without CONTRACT arguments, the suite's `contracts:` are run.\n"
+        "Exit: 0 all evaluated tests passed, 1 any FAIL or ERROR, 2 bad usage or input, 77 nothing evaluated");
+    // clang-format off
+    opts.add_options()
+        ("help,h", "show this help")
+        ("suite", po::value<std::string>(), "suite config (YAML, e.g. ctest.cfg): prompt, models, paths, labels")
+        ("path", po::value<std::vector<std::string>>()->composing(),
+         "NAME=model=FILE,backend=cpu|cuda,mode=full_sequence|incremental,matmul=dequant|ggml,kv_type=f32|f16,"
+         "threads=N,inject=LAYER:SLOT:scale=F — define a path or override fields of a suite path (repeatable)")
+        ("only", po::value<std::vector<std::string>>()->composing(), "run only the test with this id (repeatable, comma-separated)")
+        ("label", po::value<std::vector<std::string>>()->composing(),
+         "run only tests carrying this label (smoke, cpu, gpu, nightly, ...; repeatable, comma-separated)")
+        ("report-dir", po::value<std::string>()->default_value("pv-reports"), "directory the reports are written to")
+        ("format", po::value<std::string>()->default_value("json,junit,md,html"),
+         "report formats, comma-separated: json, junit, md, html; or none")
+        ("list", "print the selected tests (id, contract, labels, timeout, bound|unbound; tab-separated) and exit");
+    // clang-format on
+    const auto parsed = parse_or_help(args, opts, {{"contract", -1}}, io.out);
+    if (!parsed) return kExitOk;
+    const po::variables_map& vm = *parsed;
+
+    run::RunRequest req;
+    if (vm.count("contract")) req.contracts = vm["contract"].as<std::vector<std::string>>();
+    if (vm.count("suite")) req.suite_file = vm["suite"].as<std::string>();
+    if (vm.count("path")) req.path_options = vm["path"].as<std::vector<std::string>>();
+    if (vm.count("only")) req.only = split_commas(vm["only"].as<std::vector<std::string>>());
+    if (vm.count("label")) req.labels = split_commas(vm["label"].as<std::vector<std::string>>());
+    std::vector<std::string> formats = split_commas({vm["format"].as<std::string>()});
+    if (formats.size() == 1 && formats[0] == "none") formats.clear();
+    for (const auto& f : formats) {
+        const auto& known = reports::report_formats();
+        if (std::find(known.begin(), known.end(), f) == known.end()) {
+            throw po::error("--format: unknown format '" + f + "' (expected json, junit, md, html or none)");
+        }
+    }
+    const std::string report_dir = vm["report-dir"].as<std::string>();
+
+    run::Plan plan;
+    try {
+        plan = run::plan_run(req);
+    } catch (const run::RunInputError& e) {
+        for (const auto& m : e.messages()) io.err << "pv run: error: " << m << "\n";
+        return kExitUsage;
+    }
+
+    if (vm.count("list")) {
+        for (const auto& t : plan.tests) {
+            std::string labels;
+            for (const auto& l : t.labels) labels += (labels.empty() ? "" : ",") + l;
+            io.out << t.test->id.value << "\t" << t.contract << "\t" << labels << "\t" << fmt_num(t.timeout) << "\t"
+                   << (t.falsifier ? "bound" : "unbound") << "\n";
+        }
+        return kExitOk;
+    }
+
+    std::string command = "pv run";
+    for (const auto& a : args) command += " " + run::shell_quote(a);
+
+    io.out << "pv run: " << plan.contracts.size() << (plan.contracts.size() == 1 ? " contract, " : " contracts, ")
+           << plan.tests.size() << (plan.tests.size() == 1 ? " test" : " tests");
+    if (req.suite_file) io.out << " (suite " << *req.suite_file << ")";
+    io.out << "\n";
+    run::PathCache cache(plan.suite);
+    // The paths the selected tests read, in suite order.
+    std::vector<const run::PathSpec*> used;
+    for (const auto& p : plan.suite.paths) {
+        const bool reads = std::any_of(plan.tests.begin(), plan.tests.end(), [&](const run::PlannedTest& t) {
+            if (!t.falsifier) return false;
+            const auto names = t.falsifier->paths();
+            return std::find(names.begin(), names.end(), p.name) != names.end();
+        });
+        if (reads) used.push_back(&p);
+    }
+    if (!used.empty()) {
+        io.out << "paths:\n";
+        std::size_t w = 0;
+        for (const auto* p : used) w = std::max(w, p->name.size());
+        for (const auto* pp : used) {
+            const run::PathSpec& p = *pp;
+            io.out << "  " << pad(p.name, w) << "  " << run::describe(p);
+            if (const auto why = cache.unavailable(p.name)) io.out << "  [unavailable here]";
+            io.out << "\n";
+        }
+    }
+    io.out << "\n";
+
+    const reports::RunReport report = run::execute(plan, cache, command);
+
+    std::size_t wid = 2, wfal = 9;
+    for (const auto& r : report.results) {
+        wid = std::max(wid, r.id.size());
+        wfal = std::max(wfal, r.falsifier.size());
+    }
+    io.out << pad("STATUS", 8) << " " << pad("ID", wid) << "  " << pad("FALSIFIER", wfal) << "  MESSAGE\n";
+    for (const auto& r : report.results) {
+        io.out << pad(std::string(reports::to_string(r.status)), 8) << " " << pad(r.id, wid) << "  "
+               << pad(r.falsifier.empty() ? "-" : r.falsifier, wfal) << "  " << one_line(r.message, 220) << "\n";
+        if (reports::is_failure(r.status)) {
+            const std::string indent(9, ' ');
+            if (const auto d = reports::first_divergence(r)) {
+                io.out << indent << "first divergence: " << one_line(reports::describe_divergence(*d), 200) << "\n";
+            }
+            io.out << indent << "repro: " << r.repro << "\n";
+        }
+    }
+    const reports::Summary s = report.summary();
+    io.out << "\n"
+           << s.total << " tests, " << s.evaluated() << " evaluated: " << s.passed << " passed, " << s.failed
+           << " failed, " << s.errors << " errors, " << s.skipped << " skipped, " << s.unbound << " unbound\n";
+    const run::CacheStats& cs = cache.stats();
+    io.out << "computed once and shared: " << cs.traces << " traced passes, " << cs.logits << " logits passes, "
+           << cs.generations << " generations (" << cs.models_loaded << " models loaded) in "
+           << fmt_num(static_cast<double>(static_cast<long long>(report.seconds * 100.0)) / 100.0) << " s\n";
+
+    if (!formats.empty()) {
+        try {
+            const auto written = reports::write_reports(report, report_dir, formats);
+            io.out << "reports:";
+            for (const auto& w : written) io.out << " " << w;
+            io.out << "\n";
+        } catch (const std::exception& e) {
+            io.err << "pv run: error: " << e.what() << "\n";
+            return kExitUsage;
+        }
+    }
+    return reports::exit_code(report);
+}
+
+}  // namespace
+
+Command run_command() {
+    return {"run", "run the falsification tests of contracts against a suite's paths; write reports", run_run};
+}
+
+}  // namespace parity::cli

@@ -1,0 +1,58 @@
+// `pv tokenize MODEL TEXT`: the token ids of TEXT under the model's own tokenizer (GGUF or APR),
+// as llama.cpp's `llama-tokenize --ids` prints them: BOS when the model adds it, control tokens
+// written in the text matched as such.
+
+#include <ostream>
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include "command_util.h"
+#include "engine/model/model_file.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "harness/cli/command.h"
+
+namespace po = boost::program_options;
+
+namespace parity::cli {
+
+namespace {
+
+int run_tokenize(const std::vector<std::string>& args, Io io) {
+    po::options_description opts(
+        "pv tokenize MODEL TEXT [options]\n\n"
+        "Prints the token ids of TEXT, space-separated on one line (use `--` before a TEXT that\n"
+        "starts with '-')");
+    // clang-format off
+    opts.add_options()
+        ("help,h", "show this help")
+        ("json", "print {\"ids\": [...], \"pieces\": [...]} (pieces: each token's bytes, invalid UTF-8 as U+FFFD)")
+        ("no-bos", "do not add BOS even where the model adds it");
+    // clang-format on
+    const auto parsed = parse_or_help(args, opts, {{"model"}, {"text"}}, io.out);
+    if (!parsed) return kExitOk;
+    const po::variables_map& vm = *parsed;
+    if (!vm.count("model")) throw po::error("missing MODEL");
+    if (!vm.count("text")) throw po::error("missing TEXT");
+
+    const Tokenizer tok(ModelFile::open(vm["model"].as<std::string>()).tokenizer());
+    const std::vector<std::int32_t> ids = tok.encode(vm["text"].as<std::string>(), vm.count("no-bos") == 0);
+
+    if (vm.count("json")) {
+        nlohmann::json j;
+        j["ids"] = ids;
+        j["pieces"] = nlohmann::json::array();
+        for (const auto id : ids) j["pieces"].push_back(tok.piece(id));
+        io.out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    } else {
+        for (std::size_t i = 0; i < ids.size(); ++i) io.out << (i ? " " : "") << ids[i];
+        io.out << "\n";
+    }
+    return kExitOk;
+}
+
+}  // namespace
+
+Command tokenize_command() { return {"tokenize", "print the token ids of a text under a model's tokenizer", run_tokenize}; }
+
+}  // namespace parity::cli

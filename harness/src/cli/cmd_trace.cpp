@@ -1,0 +1,88 @@
+// `pv trace MODEL (--prompt TEXT | --tokens IDS)`: per-layer activation statistics of one
+// forward pass (upstream `apr trace --payload`), as text or JSON (docs/trace-json.md).
+
+#include <ostream>
+
+#include <boost/program_options.hpp>
+
+#include "command_util.h"
+#include "engine/error.h"
+#include "engine/runtime/forward.h"
+#include "engine/model/model.h"
+#include "engine_cli.h"
+#include "harness/cli/command.h"
+#include "trace_json.h"
+
+namespace po = boost::program_options;
+
+namespace parity::cli {
+
+namespace {
+
+int run_trace(const std::vector<std::string>& args, Io io) {
+    po::options_description opts(
+        "pv trace MODEL (--prompt TEXT | --tokens IDS) [options]\n\n"
+        "Runs one forward pass and prints per-layer activation statistics of ten slots\n"
+        "(full_sequence: every position; incremental: the last token only)");
+    // clang-format off
+    opts.add_options()
+        ("help,h", "show this help")
+        ("mode", po::value<std::string>()->default_value("full_sequence"),
+         "full_sequence (the prompt in one batched pass) | incremental (one token at a time through the KV cache)");
+    add_forward_options(opts);
+    opts.add_options()
+        ("json", "print one JSON object (schema: docs/trace-json.md)")
+        ("full-logits", "JSON: add logits.values, every logit of the last position")
+        ("last-token-values", "JSON: add each layer's raw last-token vector per slot");
+    // clang-format on
+    const auto parsed = parse_or_help(args, opts, {{"model"}}, io.out);
+    if (!parsed) return kExitOk;
+    const po::variables_map& vm = *parsed;
+    if (!vm.count("model")) throw po::error("missing MODEL");
+    const auto& mode_name = vm["mode"].as<std::string>();
+    const auto mode = parse_forward_mode(mode_name);
+    if (!mode) throw UsageError("--mode: unknown mode '" + mode_name + "' (expected full_sequence or incremental)");
+    const bool json = vm.count("json") > 0;
+    if (!json && (vm.count("full-logits") || vm.count("last-token-values"))) {
+        throw po::error("--full-logits and --last-token-values go with --json");
+    }
+
+    const Model model = Model::load(vm["model"].as<std::string>());
+    const InputTokens in = input_tokens(vm, model);
+    const SessionOptions so = session_options(vm, static_cast<int>(in.ids.size()));
+    auto session = create_session(model, so);
+    const bool values = vm.count("last-token-values") > 0;
+    const ForwardTrace trace = trace_forward(*session, in.ids, *mode, values);
+
+    const ModelConfig& c = model.config();
+    TraceInfo info;
+    info.format = std::string(format_name(model.file().format()));
+    info.architecture = c.arch;
+    info.num_layers = c.n_layers;
+    info.hidden_dim = c.n_embd;
+    info.vocab_size = c.n_vocab;
+    info.num_heads = c.n_head;
+    info.num_kv_heads = c.n_head_kv;
+    info.prompt = in.prompt;
+    info.mode = std::string(to_string(*mode));
+    info.matmul = std::string(to_string(so.matmul));
+    info.kv_type = std::string(to_string(so.kv_type));
+    info.backend = std::string(to_string(so.backend));
+
+    if (json) {
+        io.out << trace_json(info, trace, vm.count("full-logits") > 0, values)
+                      .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+               << "\n";
+    } else {
+        write_trace_text(io.out, info, trace);
+    }
+    return kExitOk;
+}
+
+}  // namespace
+
+Command trace_command() {
+    return {"trace", "per-layer activation statistics of a forward pass (text or --json)", run_trace};
+}
+
+}  // namespace parity::cli

@@ -1,5 +1,0 @@
-#include <iostream>
-
-#include "harness/command.h"
-
-int main(int argc, char** argv) { return parity::cli::run_pv(argc, argv, {std::cout, std::cerr}); }
