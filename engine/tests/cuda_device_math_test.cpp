@@ -2,11 +2,6 @@
 // function the kernels call to decode a weight unit, round an activation through a dot type or
 // convert fp16/bf16 must give the CPU backend's bits. These tests need no GPU (label cpu); the
 // GPU tests (cuda_kernels_test.cpp) then check that the kernels apply them correctly.
-#if defined(__clang__)
-#pragma STDC FP_CONTRACT OFF
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
 
 #include <cstring>
 #include <limits>

@@ -1,9 +1,4 @@
 // KV cache and attention (ggml's mul_mat / soft_max_ext semantics for f32 and f16 caches).
-#if defined(__clang__)
-#pragma STDC FP_CONTRACT OFF
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
 
 #include "attention.h"
 

@@ -1,9 +1,4 @@
 // RMSNorm as ggml computes it (ggml_compute_forward_rms_norm_f32, then MUL by the weight).
-#if defined(__clang__)
-#pragma STDC FP_CONTRACT OFF
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
 
 #include <cmath>
 

@@ -1,10 +1,5 @@
 // Rotary position embedding as ggml computes it (ggml_rope_cache_init / rope_yarn without
 // scaling or extrapolation, then ggml_compute_forward_rope_f32 for NORM and NEOX).
-#if defined(__clang__)
-#pragma STDC FP_CONTRACT OFF
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
 
 #include <cmath>
 

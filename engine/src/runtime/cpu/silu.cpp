@@ -1,9 +1,4 @@
 // SiLU and the element-wise products and sums of the SwiGLU FFN and the residual stream.
-#if defined(__clang__)
-#pragma STDC FP_CONTRACT OFF
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
 
 #include <cmath>
 

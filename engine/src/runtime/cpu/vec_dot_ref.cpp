@@ -1,11 +1,6 @@
 // ggml's scalar vec_dot reference formulas (ggml-cpu-quants.c and vec.c at llama.cpp c392e50,
-// the non-SIMD branches). Float expressions keep ggml's order; contraction to FMA is off in
-// this file so a*b + c rounds twice, as in ggml's (FMA-less) reference build.
-#if defined(__clang__)
-#pragma STDC FP_CONTRACT OFF
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
+// the non-SIMD branches). Float expressions keep ggml's order; the file is compiled with
+// -ffp-contract=off so a*b + c rounds twice, as in ggml's (FMA-less) reference build.
 
 #include <cstdint>
 #include <cstring>
