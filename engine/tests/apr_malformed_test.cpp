@@ -10,6 +10,7 @@
 
 #include "engine/format/apr.h"
 #include "engine/error.h"
+#include "test_support.h"
 
 namespace parity {
 namespace {
@@ -17,16 +18,6 @@ namespace {
 using apr::DType;
 using apr::Json;
 using Bytes = std::vector<std::byte>;
-
-// Reference CRC-32 (zlib/IEEE), bit by bit, independent of the engine's Boost.CRC.
-std::uint32_t crc32_ref(const std::byte* p, std::size_t n) {
-    std::uint32_t c = 0xFFFFFFFFu;
-    for (std::size_t i = 0; i < n; ++i) {
-        c ^= static_cast<std::uint8_t>(p[i]);
-        for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
 
 template <typename T>
 void put(Bytes& b, std::size_t at, T v) {
@@ -36,10 +27,10 @@ void put(Bytes& b, std::size_t at, T v) {
 void fix_header_crc(Bytes& b) {
     Bytes h(b.begin(), b.begin() + 40);
     h.insert(h.end(), b.begin() + 44, b.begin() + 64);
-    put<std::uint32_t>(b, 40, crc32_ref(h.data(), h.size()));
+    put<std::uint32_t>(b, 40, testing::crc32_ref(h.data(), h.size()));
 }
 
-void fix_footer_crc(Bytes& b) { put<std::uint32_t>(b, b.size() - 4, crc32_ref(b.data(), b.size() - 4)); }
+void fix_footer_crc(Bytes& b) { put<std::uint32_t>(b, b.size() - 4, testing::crc32_ref(b.data(), b.size() - 4)); }
 
 void fix_crcs(Bytes& b) {
     fix_header_crc(b);

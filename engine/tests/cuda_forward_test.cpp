@@ -19,19 +19,11 @@
 #include "engine/runtime/forward.h"
 #include "engine/runtime/generate.h"
 #include "engine/synth/synth.h"
+#include "require_gpu.h"
 #include "test_support.h"
 
 namespace parity {
 namespace {
-
-#define PARITY_REQUIRE_GPU()                                                                                 \
-    do {                                                                                                     \
-        if (cuda::device_count() == 0) {                                                                     \
-            std::fprintf(stderr, "SKIPPED: no CUDA device (built with CUDA: %s)\n",                          \
-                         cuda::built_with_cuda() ? "yes" : "no");                                            \
-            std::exit(77); /* CTest's SKIP_RETURN_CODE: reported as skipped, never as passed */              \
-        }                                                                                                    \
-    } while (0)
 
 std::vector<std::int32_t> random_tokens(std::size_t n, int n_vocab) {
     const unsigned seed = std::random_device{}();

@@ -24,18 +24,10 @@
 #include "engine/runtime/cuda_device.h"
 #include "engine/half.h"
 #include "engine/quant/quant.h"
+#include "require_gpu.h"
 
 namespace parity {
 namespace {
-
-#define PARITY_REQUIRE_GPU()                                                                                 \
-    do {                                                                                                     \
-        if (cuda::device_count() == 0) {                                                                     \
-            std::fprintf(stderr, "SKIPPED: no CUDA device (built with CUDA: %s)\n",                          \
-                         cuda::built_with_cuda() ? "yes" : "no");                                            \
-            std::exit(77); /* CTest's SKIP_RETURN_CODE: reported as skipped, never as passed */              \
-        }                                                                                                    \
-    } while (0)
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 

@@ -63,4 +63,13 @@ void write_file(const std::filesystem::path& p, const std::vector<std::byte>& by
     out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
 }
 
+std::uint32_t crc32_ref(const std::byte* p, std::size_t n) {
+    std::uint32_t c = 0xFFFFFFFFu;
+    for (std::size_t i = 0; i < n; ++i) {
+        c ^= static_cast<std::uint8_t>(p[i]);
+        for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+    }
+    return ~c;
+}
+
 }  // namespace parity::testing

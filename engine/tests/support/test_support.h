@@ -2,6 +2,7 @@
 // Helpers shared by the test executables.
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -32,6 +33,10 @@ private:
 /// A GoogleTest-safe name for a parameter: the file stem of a path, other characters
 /// than letters and digits replaced by '_' ("dir/tiny-qwen2-F32.gguf" -> "tiny_qwen2_F32").
 std::string param_name(const std::string& text);
+
+/// Reference CRC-32 (zlib/IEEE) of n bytes, bit by bit: an oracle independent of the engine's
+/// Boost.CRC.
+std::uint32_t crc32_ref(const std::byte* p, std::size_t n);
 
 std::vector<std::byte> read_file(const std::filesystem::path& p);
 void write_file(const std::filesystem::path& p, const std::vector<std::byte>& bytes);
