@@ -96,7 +96,6 @@ TEST_F(FaultProof, SampleMismatchThroughTheCli) {
 }
 
 TEST_F(FaultProof, InjectedScaleIsLocalizedToItsLayerAndSlot) {
-    if (!run::fault_injection_supported()) GTEST_SKIP() << "the engine has no SessionOptions::faults";
     const auto report = execute(contract_.string(), {"gguf=inject=1:ffn_gate:scale=1.5"});
     // The counts do not change: a fault is not a sampling problem.
     EXPECT_EQ(by_id(report, "PARITY-007-LAST").status, reports::Status::Pass);
@@ -122,7 +121,6 @@ TEST_F(FaultProof, InjectedScaleIsLocalizedToItsLayerAndSlot) {
 }
 
 TEST_F(FaultProof, InjectionInAnotherSlotNamesThatSlot) {
-    if (!run::fault_injection_supported()) GTEST_SKIP() << "the engine has no SessionOptions::faults";
     const auto report = execute(contract_.string(), {"gguf=inject=2:attn_out:scale=0.5"});
     const auto& tol = by_id(report, "TOLERANCE");
     ASSERT_EQ(tol.status, reports::Status::Fail);
@@ -139,7 +137,6 @@ TEST_F(FaultProof, InjectionInAnotherSlotNamesThatSlot) {
 }
 
 TEST_F(FaultProof, InjectionThroughTheCliWithRepro) {
-    if (!run::fault_injection_supported()) GTEST_SKIP() << "the engine has no SessionOptions::faults";
     const PvResult r = run_pv({"run", contract_.string(), "--suite", suite_.string(), "--path",
                                "gguf=inject=1:ffn_gate:scale=1.5", "--format", "none"});
     EXPECT_EQ(r.code, 1) << r.out << r.err;

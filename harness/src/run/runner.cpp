@@ -22,19 +22,6 @@ namespace parity::run {
 
 namespace {
 
-/// Copies the path's faults into SessionOptions when the engine has fault injection
-/// (SessionOptions::faults); returns false when faults were asked for and it has none.
-template <class Options>
-bool apply_faults(Options& o, const std::vector<FaultSpec>& faults) {
-    if constexpr (requires { o.faults.push_back({0, TraceSlot::AttnNorm, 1.0f}); }) {
-        for (const auto& f : faults) o.faults.push_back({f.layer, f.slot, f.scale});
-        return true;
-    } else {
-        (void)o;
-        return faults.empty();
-    }
-}
-
 std::string utc_now() {
     const std::time_t t = std::time(nullptr);
     std::tm tm{};
@@ -54,11 +41,6 @@ std::string canonical_text(const std::string& file) {
 
 RunInputError::RunInputError(std::vector<std::string> messages)
     : std::runtime_error(messages.empty() ? std::string("bad input") : messages.front()), messages_(std::move(messages)) {}
-
-bool fault_injection_supported() noexcept {
-    SessionOptions o;
-    return apply_faults(o, {FaultSpec{}});
-}
 
 std::string shell_quote(const std::string& word) {
     if (!word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
@@ -150,11 +132,7 @@ Session& PathCache::session(PathState& st, std::size_t needed_context) {
         o.kv_type = st.spec->kv_type;
         o.threads = st.spec->threads;
         o.max_context = static_cast<int>(std::max<std::size_t>(needed_context, 256));
-        if (!apply_faults(o, st.spec->faults)) {
-            throw std::runtime_error("path " + st.spec->name +
-                                     ": fault injection (inject=) requested, but this engine has no "
-                                     "SessionOptions::faults yet");
-        }
+        for (const auto& f : st.spec->faults) o.faults.push_back({f.layer, f.slot, f.scale});
         st.session.reset();
         st.session = create_session(*st.model, o);
         ++stats_.sessions;

@@ -43,9 +43,6 @@ private:
     std::vector<std::string> messages_;
 };
 
-/// True when the engine applies SessionOptions fault injection (`inject=` path option).
-bool fault_injection_supported() noexcept;
-
 // ---------------------------------------------------------------------------------------------
 // The shared evidence.
 
