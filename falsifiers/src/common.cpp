@@ -260,6 +260,25 @@ std::optional<reports::Divergence> check_layer_entries(const ForwardTrace& trace
     return std::nullopt;
 }
 
+PathPair path_pair(const Falsifier& f) {
+    const auto names = f.paths();
+    return {names.at(0), names.at(1)};
+}
+
+TracePair trace_pair(Evidence& ev, const PathPair& p, bool same_input) {
+    TracePair t{ev.trace(p.a, ev.input(p.a, {})), ev.trace(p.b, ev.input(p.b, {})), ev.config(p.a).n_layers,
+                ev.config(p.b).n_layers};
+    if (same_input) require_same_input(t.a, t.b, p.a, p.b);
+    return t;
+}
+
+bool layer_entries_complete(const TracePair& t, const PathPair& p, reports::TestResult& r) {
+    auto bad = check_layer_entries(t.a, t.n_layers_a, p.a);
+    if (!bad) bad = check_layer_entries(t.b, t.n_layers_b, p.b);
+    if (bad) fail(r, *bad, bad->detail);
+    return !bad;
+}
+
 reports::TestResult start_result(const Falsifier& f) {
     reports::TestResult r;
     r.falsifier = f.name();

@@ -113,6 +113,27 @@ void require_same_input(const ForwardTrace& a, const ForwardTrace& b, const std:
 /// layers, or entries out of order. nullopt when it has one entry per layer.
 std::optional<reports::Divergence> check_layer_entries(const ForwardTrace& trace, int n_layers, const std::string& path);
 
+/// The two paths a comparison reads: paths[0] (`a`, the candidate) and paths[1] (`b`, the
+/// reference).
+struct PathPair {
+    std::string a, b;
+};
+PathPair path_pair(const Falsifier& f);
+
+/// Both paths' traces of their own suite input, and their models' layer counts.
+struct TracePair {
+    const ForwardTrace& a;
+    const ForwardTrace& b;
+    int n_layers_a = 0;
+    int n_layers_b = 0;
+};
+/// The traces of both paths; with `same_input`, throws (require_same_input) unless both were fed
+/// the same tokens.
+TracePair trace_pair(Evidence& ev, const PathPair& p, bool same_input);
+
+/// check_layer_entries of both traces; on the first problem, fails `r` there and returns false.
+bool layer_entries_complete(const TracePair& t, const PathPair& p, reports::TestResult& r);
+
 /// A TestResult with falsifier name and paths set, status PASS.
 reports::TestResult start_result(const Falsifier& f);
 

@@ -24,9 +24,9 @@ public:
 
     reports::TestResult run(Evidence& ev) const override {
         reports::TestResult r = start_result(*this);
-        const auto names = paths();
-        const std::string& pa = names.at(0);
-        const std::string& pb = names.at(1);
+        const PathPair pp = path_pair(*this);
+        const std::string& pa = pp.a;
+        const std::string& pb = pp.b;
         const ParamValue& pos = params().at("positions");
         const auto min_cos = opt_number(params(), "min_cosine");
         const auto max_kl = opt_number(params(), "max_kl");
@@ -45,10 +45,8 @@ public:
         std::vector<Row> rows;
         const std::int64_t n_tokens = static_cast<std::int64_t>(in_a.size());
         if (pos.last) {
-            const ForwardTrace& ta = ev.trace(pa, in_a);
-            const ForwardTrace& tb = ev.trace(pb, in_b);
-            require_same_input(ta, tb, pa, pb);
-            rows.push_back({n_tokens - 1, ta.logits, tb.logits});
+            const TracePair traces = trace_pair(ev, pp, /*same_input=*/true);
+            rows.push_back({n_tokens - 1, traces.a.logits, traces.b.logits});
         } else {
             if (in_a != in_b) {
                 throw std::runtime_error("cannot compare like with like: " + pa + " was fed " + ids_text(in_a) + " and " +

@@ -20,13 +20,14 @@ public:
 
     reports::TestResult run(Evidence& ev) const override {
         reports::TestResult r = start_result(*this);
-        const auto names = paths();
-        const std::string& pa = names.at(0);
-        const std::string& pb = names.at(1);
+        const PathPair pp = path_pair(*this);
+        const std::string& pa = pp.a;
+        const std::string& pb = pp.b;
         const bool last = params().at("sample").text == "last_token";
-        const ForwardTrace& ta = ev.trace(pa, ev.input(pa, {}));
-        const ForwardTrace& tb = ev.trace(pb, ev.input(pb, {}));
-        const int n_layers = ev.config(pa).n_layers;
+        const TracePair traces = trace_pair(ev, pp, /*same_input=*/false);
+        const ForwardTrace& ta = traces.a;
+        const ForwardTrace& tb = traces.b;
+        const int n_layers = traces.n_layers_a;
         const SlotSelection slots = select_slots(params());
         const std::vector<int> layers = select_layers(params(), n_layers);
         r.metric_name = "count ratio " + pa + "/" + pb + " (" + (last ? "last_token" : "full") + " sample)";
@@ -84,14 +85,7 @@ public:
                      {"differing", static_cast<double>(differing)},
                      {"tokens_" + pa, static_cast<double>(ta.input_tokens.size())},
                      {"tokens_" + pb, static_cast<double>(tb.input_tokens.size())}};
-        if (const auto bad = check_layer_entries(ta, n_layers, pa)) {
-            fail(r, *bad, bad->detail);
-            return r;
-        }
-        if (const auto bad = check_layer_entries(tb, ev.config(pb).n_layers, pb)) {
-            fail(r, *bad, bad->detail);
-            return r;
-        }
+        if (!layer_entries_complete(traces, pp, r)) return r;
         std::string note;
         if (!left_out.empty()) {
             note = " (";

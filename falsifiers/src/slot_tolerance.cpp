@@ -19,21 +19,14 @@ public:
 
     reports::TestResult run(Evidence& ev) const override {
         reports::TestResult r = start_result(*this);
-        const auto names = paths();
-        const std::string& pa = names.at(0);
-        const std::string& pb = names.at(1);
-        const ForwardTrace& ta = ev.trace(pa, ev.input(pa, {}));
-        const ForwardTrace& tb = ev.trace(pb, ev.input(pb, {}));
-        require_same_input(ta, tb, pa, pb);
-        const int n_layers = ev.config(pa).n_layers;
-        if (const auto bad = check_layer_entries(ta, n_layers, pa)) {
-            fail(r, *bad, bad->detail);
-            return r;
-        }
-        if (const auto bad = check_layer_entries(tb, ev.config(pb).n_layers, pb)) {
-            fail(r, *bad, bad->detail);
-            return r;
-        }
+        const PathPair pp = path_pair(*this);
+        const std::string& pa = pp.a;
+        const std::string& pb = pp.b;
+        const TracePair traces = trace_pair(ev, pp, /*same_input=*/true);
+        const ForwardTrace& ta = traces.a;
+        const ForwardTrace& tb = traces.b;
+        const int n_layers = traces.n_layers_a;
+        if (!layer_entries_complete(traces, pp, r)) return r;
         ValueComparison c;
         c.candidate = &ta;
         c.reference = &tb;

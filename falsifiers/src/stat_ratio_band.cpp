@@ -22,9 +22,9 @@ public:
 
     reports::TestResult run(Evidence& ev) const override {
         reports::TestResult r = start_result(*this);
-        const auto names = paths();
-        const std::string& pa = names.at(0);
-        const std::string& pb = names.at(1);
+        const PathPair pp = path_pair(*this);
+        const std::string& pa = pp.a;
+        const std::string& pb = pp.b;
         const bool last = params().at("sample").text == "last_token";
         const std::string& stat = params().at("stat").text;
         const ParamValue& band = params().at("band");
@@ -32,23 +32,16 @@ public:
         const auto slot = slot_ref(params().at("slot").text);
         if (!slot) throw std::runtime_error("unknown slot `" + params().at("slot").text + "`");
 
-        const ForwardTrace& ta = ev.trace(pa, ev.input(pa, {}));
-        const ForwardTrace& tb = ev.trace(pb, ev.input(pb, {}));
-        require_same_input(ta, tb, pa, pb);
-        const int n_layers = ev.config(pa).n_layers;
+        const TracePair traces = trace_pair(ev, pp, /*same_input=*/true);
+        const ForwardTrace& ta = traces.a;
+        const ForwardTrace& tb = traces.b;
+        const int n_layers = traces.n_layers_a;
         if (slot->model_level && last && slot->model != ModelSlot::Logits) {
             throw std::runtime_error("slot " + slot->name + " has no last-token statistics in a trace; use sample: full");
         }
         r.metric_name = stat + " ratio " + pa + "/" + pb + " of " + slot->name + " (" +
                         (last ? "last_token" : "full") + " sample)";
-        if (const auto bad = check_layer_entries(ta, n_layers, pa)) {
-            fail(r, *bad, bad->detail);
-            return r;
-        }
-        if (const auto bad = check_layer_entries(tb, ev.config(pb).n_layers, pb)) {
-            fail(r, *bad, bad->detail);
-            return r;
-        }
+        if (!layer_entries_complete(traces, pp, r)) return r;
 
         const std::vector<int> layers = slot->model_level ? std::vector<int>{-1} : select_layers(params(), n_layers);
         std::size_t failing = 0;
