@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <stdexcept>
 #include <string_view>
 #include <system_error>
 
+#include "reports/atomic_file.h"
 #include "reports/html_report.h"
 #include "reports/json_report.h"
 #include "reports/junit_report.h"
@@ -73,13 +73,9 @@ std::vector<std::string> write_reports(const RunReport& report, const std::strin
 
     std::vector<std::string> written;
     for (const Format* f : chosen) {
-        const std::filesystem::path path = root / f->file;
-        std::ofstream out(path, std::ios::binary | std::ios::trunc);
-        if (!out) throw std::runtime_error(path.string() + ": cannot open for writing");
-        f->write(report, out);
-        out.flush();
-        if (!out) throw std::runtime_error(path.string() + ": write failed");
-        written.push_back(path.string());
+        const std::string path = (root / f->file).string();
+        write_file_atomically(path, [&](std::ostream& out) { f->write(report, out); });
+        written.push_back(path);
     }
     return written;
 }
