@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The CUDA backend's check on a GPU machine, sized for one H100 session (under 10 minutes):
+# The CUDA backend's check on a GPU machine:
 #   1. the kernel and forward-pass tests (engine_cuda_host_tests, engine_cuda_tests: what
 #      `ctest -L gpu` runs for the engine), under the plain runtime;
 #   2. the memcheck of the kernel tests (compute-sanitizer), when the tool is there;
@@ -11,12 +11,11 @@
 #   scripts/gpu-check.sh prepare [BUNDLE]   build here (nvcc, no GPU needed) and pack the binaries
 #                                           and the shared libraries they need into BUNDLE
 #                                           (default build/gpu-bundle, ~25 MB, git-ignored)
-#   scripts/gpu-check.sh run [BUNDLE]       on the GPU machine: run everything from BUNDLE
+#   scripts/gpu-check.sh run [BUNDLE]       on the GPU machine (copy BUNDLE there first): run
+#                                           everything from BUNDLE
 #   scripts/gpu-check.sh all                both on one machine (it needs the build dependencies)
 #
-# The device tool of this workplace: prepare here, then
-#   run(command="scripts/gpu-check.sh run build/gpu-bundle", carry=["build/gpu-bundle"], timeout_s=590)
-# Results: $OUT (the device tool's folder) or reports/gpu-check-DATE: gpu-check.log (every
+# Results: $OUT when set, else reports/gpu-check-DATE: gpu-check.log (every
 # step's output and exit code), summary.txt, reports.tgz (gtest XML, contract reports, bench
 # JSON). Exit code: 0 when every step passed (skips allowed where a step says so), else 1.
 # Step budgets (seconds) can be changed through the environment (GPU_CHECK_*).

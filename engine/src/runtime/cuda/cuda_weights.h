@@ -18,8 +18,10 @@
 //                                  cublasSgemm (no f32 copy is kept).
 //   activations  dequant: used as they are (f32). ggml: rounded through the weight type's dot
 //                type first (Q8_0 for Q4_0/Q5_0/Q8_0/IQ4_NL, Q8_1 for Q4_1/Q5_1, Q8_K for the
-//                K-quants and IQ4_XS, F16 for F16, BF16 for BF16): the values ggml's CPU
-//                multiplies with, bit for bit. The products are then f32 products of exact
+//                K-quants and IQ4_XS, F16 for F16, BF16 for BF16) exactly as ggml's scalar
+//                reference quantizers and the CPU backend do. (An AVX2 build of llama.cpp
+//                rounds Q8_0/Q8_1 activations differently: 127/amax and round-half-even.)
+//                The products are then f32 products of exact
 //                weight and activation values, so the result differs from ggml's integer block
 //                sums only by float rounding order (docs/cuda.md, "Matmul policies").
 
