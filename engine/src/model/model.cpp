@@ -7,6 +7,7 @@
 #include "engine/quant/dot_type.h"
 #include "engine/error.h"
 #include "engine/quant/quant.h"
+#include "understood.h"
 
 namespace parity {
 
@@ -38,6 +39,7 @@ WeightMatrix Model::matrix(const std::string& name, std::int64_t n_in, std::int6
         throw UsageError(path() + ": tensor '" + name + "' has shape " + shape_text(t->ne) + ", expected [" +
                          std::to_string(n_in) + ", " + std::to_string(n_out) + "]");
     }
+    read_.push_back(name);
     WeightMatrix w;
     w.name = name;
     w.n_in = n_in;
@@ -73,6 +75,7 @@ std::vector<float> Model::vector(const std::string& name, std::int64_t n, bool r
         throw UsageError(path() + ": tensor '" + name + "' has shape " + shape_text(t->ne) + ", expected [" +
                          std::to_string(n) + "]");
     }
+    read_.push_back(name);
     return file_->dequantize(*t);
 }
 
@@ -133,6 +136,9 @@ Model Model::load(const std::string& path) {
         L.ffn_up = m.matrix(p + "ffn_up.weight", embd, ff);
         L.ffn_down = m.matrix(p + "ffn_down.weight", ff, embd);
     }
+    // Llama 3.1's rope scaling: per-pair frequency divisors (llama.cpp reads them for llama only).
+    if (c.arch == "llama") m.rope_freqs_ = m.vector("rope_freqs.weight", c.head_dim / 2, false);
+    model_detail::refuse_what_is_not_understood(*m.file_, c, m.read_);
     return m;
 }
 

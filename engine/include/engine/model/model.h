@@ -10,7 +10,11 @@
 //   h   = RMSNorm(x, eps) * ffn_norm.weight
 //   x   = x + ffn_down · (silu(ffn_gate · h) * (ffn_up · h))
 // then logits = output · (RMSNorm(x) * output_norm.weight), where `output` is token_embd when
-// the model is tied (no output.weight).
+// the model is tied (no output.weight). llama: an optional rope_freqs.weight [head_dim/2]
+// (Llama 3.1's rope scaling) divides each pair's rope frequency (engine/model/rope.h).
+//
+// Nothing that would change the math goes unnoticed: load() refuses, naming it, any tensor the
+// graph does not read and any {arch}.* metadata key it does not understand (understood.h).
 //
 // Weights stay in their stored type and in the file's memory mapping; a backend decides how to
 // use them (the CPU backend's `dequant` policy converts them to f32 once per session). Tensors in
@@ -77,6 +81,8 @@ public:
     /// The output projection: output.weight, or token_embd when tied.
     const WeightMatrix& output() const noexcept { return config_.tied ? token_embd_ : output_; }
     const std::vector<LayerWeights>& layers() const noexcept { return layers_; }
+    /// rope_freqs.weight: head_dim/2 per-pair frequency divisors, empty when the file has none.
+    const std::vector<float>& rope_freqs() const noexcept { return rope_freqs_; }
 
     int q_dim() const noexcept { return config_.n_head * config_.head_dim; }
     int kv_dim() const noexcept { return config_.n_head_kv * config_.head_dim; }
@@ -95,6 +101,8 @@ private:
     WeightMatrix output_;
     std::vector<float> output_norm_;
     std::vector<LayerWeights> layers_;
+    std::vector<float> rope_freqs_;
+    std::vector<std::string> read_;  ///< names of the tensors the graph reads
     std::vector<std::vector<float>> converted_;  ///< f32 copies of tensors dequantized at load
 };
 

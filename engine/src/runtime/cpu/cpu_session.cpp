@@ -233,7 +233,7 @@ void CpuSession::evaluate(std::span<const std::int32_t> tokens, LogitsWanted whi
     for (std::int64_t t = 0; t < n; ++t) {
         dequantize_row(te.type, te.row(tokens[static_cast<std::size_t>(t)]),
                        {x_.data() + t * embd_, static_cast<std::size_t>(embd_)});
-        rope_cache(cs_.data() + t * hd_, n_past_ + t, cfg_.head_dim, cfg_.rope_base);
+        rope_cache(cs_.data() + t * hd_, n_past_ + t, cfg_.head_dim, cfg_.rope_base, model_.rope_freqs());
     }
     if (trace != nullptr) trace->add_embed(x_.data(), n, embd_);
 

@@ -150,7 +150,7 @@ CudaSession::CudaSession(const Model& model, const SessionOptions& options)
     std::vector<float> cs(static_cast<std::size_t>(capacity_) * static_cast<std::size_t>(hd_));
     for (int pos = 0; pos < capacity_; ++pos) {
         rope_cache(cs.data() + static_cast<std::size_t>(pos) * static_cast<std::size_t>(hd_), pos, cfg_.head_dim,
-                        cfg_.rope_base);
+                   cfg_.rope_base, model_.rope_freqs());
     }
     rope_cs_ = upload_floats(cs, s);
 

@@ -1,0 +1,94 @@
+#include "understood.h"
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+#include <unordered_set>
+
+#include "engine/error.h"
+
+namespace parity::model_detail {
+
+namespace {
+
+/// `<arch>.` keys that only describe the model or feed the hyper-parameters the graph reads.
+constexpr std::array<std::string_view, 13> kUnderstoodKeys = {
+    "context_length",
+    "embedding_length",
+    "block_count",
+    "feed_forward_length",
+    "vocab_size",
+    "attention.head_count",
+    "attention.head_count_kv",
+    "attention.layer_norm_rms_epsilon",
+    "attention.key_length",
+    "rope.freq_base",
+    "rope.dimension_count",
+    "rope.scaling.original_context_length",  // read by YaRN only, which is refused below
+    "attention.value_length",                // checked against key_length below
+};
+
+[[noreturn]] void refuse(const ModelFile& f, const std::string& what) {
+    throw UsageError(f.path() + ": " + what + "; refusing to run a graph that would ignore it");
+}
+
+void check_gguf_keys(const ModelFile& f, const gguf::File& g, const ModelConfig& c) {
+    const std::string prefix = c.arch + ".";
+    for (const auto& e : g.metadata()) {
+        if (e.key.rfind(prefix, 0) != 0) continue;
+        const std::string_view rest = std::string_view(e.key).substr(prefix.size());
+        const std::string who = "metadata key '" + e.key + "'";
+        if (rest == "attention.value_length") {
+            const auto v = e.value.as_int();
+            if (!v || *v != c.head_dim) {
+                refuse(f, who + " differs from the key length " + std::to_string(c.head_dim) +
+                              " (different q/k and v head sizes are not implemented)");
+            }
+            continue;
+        }
+        if (std::find(kUnderstoodKeys.begin(), kUnderstoodKeys.end(), rest) != kUnderstoodKeys.end()) continue;
+        if (rest == "rope.scaling.type") {
+            const std::string* s = e.value.as_string();
+            if (s != nullptr && *s == "none") continue;
+            refuse(f, who + " = '" + (s ? *s : std::string("?")) + "': only unscaled rope and Llama 3's rope_freqs are implemented");
+        }
+        if (rest == "rope.scaling.factor" || rest == "rope.scale_linear") {
+            const auto v = e.value.as_number();
+            if (v && (*v == 0.0 || *v == 1.0)) continue;
+            refuse(f, who + " asks for scaled rope frequencies, which are not implemented");
+        }
+        if (rest == "expert_count" || rest == "expert_used_count") {
+            const auto v = e.value.as_int();
+            if (v && *v == 0) continue;
+            refuse(f, who + ": mixture-of-experts layers are not implemented for " + c.arch);
+        }
+        refuse(f, who + " is not understood by the " + c.arch + " graph this engine runs");
+    }
+}
+
+void check_apr_fields(const ModelFile& f, const apr::File& a) {
+    const auto& meta = a.metadata();
+    if (!meta.is_object()) return;
+    for (const char* key : {"rope_scaling", "sliding_window", "attn_logit_softcapping", "final_logit_softcapping"}) {
+        const auto it = meta.find(key);
+        if (it != meta.end() && !it->is_null()) {
+            refuse(f, std::string("metadata field '") + key + "' is set, and the graph does not implement it");
+        }
+    }
+}
+
+}  // namespace
+
+void refuse_what_is_not_understood(const ModelFile& file, const ModelConfig& config,
+                                   const std::vector<std::string>& read) {
+    if (const gguf::File* g = file.gguf()) check_gguf_keys(file, *g, config);
+    if (const apr::File* a = file.apr()) check_apr_fields(file, *a);
+    const std::unordered_set<std::string> known(read.begin(), read.end());
+    for (const auto& t : file.tensors()) {
+        if (known.count(t.name) == 0) {
+            refuse(file, "tensor '" + t.name + "' is not part of the " + config.arch + " graph this engine runs");
+        }
+    }
+}
+
+}  // namespace parity::model_detail

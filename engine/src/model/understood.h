@@ -1,0 +1,22 @@
+#pragma once
+// What the graph of a model's family understands of its file. A key or tensor that would change
+// the math and that the graph does not implement is refused by name, so that a pass can never be
+// silently wrong. Private to the model library.
+
+#include <string>
+#include <vector>
+
+#include "engine/model/model_file.h"
+
+namespace parity::model_detail {
+
+/// Throws UsageError naming the file and the first problem:
+///  - a tensor of the file that is not in `read` (the tensors the graph reads), such as a bias
+///    the family does not have;
+///  - a GGUF key `<arch>.*` the graph does not implement (rope scaling other than none, logit
+///    softcapping, sliding windows, experts, ...), or a value of a known key it cannot honour;
+///  - in APR metadata, a non-null rope_scaling, sliding_window or softcapping field.
+void refuse_what_is_not_understood(const ModelFile& file, const ModelConfig& config,
+                                   const std::vector<std::string>& read);
+
+}  // namespace parity::model_detail
