@@ -2,6 +2,7 @@
 // and each SIMD kernel against its scalar reference.
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -100,8 +101,14 @@ TEST_P(VecDotSimd, AgreesWithReference) {
             const Rows r = make_rows(type, n, seed * 31u + static_cast<std::uint32_t>(n), seed % 2 ? 0.2f : 0.0f);
             const float a = simd(n, r.w.data(), r.a.data());
             const float b = ref(n, r.w.data(), r.a.data());
-            // Exact integer block sums; only the float accumulation order differs.
-            EXPECT_NEAR(a, b, 1e-5 * r.abs_sum + 1e-6) << type_name(type) << " n " << n << " seed " << seed;
+            if (type == GgmlType::Q8_0 || type == GgmlType::Q4_0) {
+                // The reference's float order block by block: its bits exactly.
+                EXPECT_EQ(std::memcmp(&a, &b, sizeof a), 0) << type_name(type) << " n " << n << " seed " << seed
+                                                            << ": " << a << " vs " << b;
+            } else {
+                // Exact integer block sums; only the float accumulation order differs.
+                EXPECT_NEAR(a, b, 1e-5 * r.abs_sum + 1e-6) << type_name(type) << " n " << n << " seed " << seed;
+            }
         }
     }
 }

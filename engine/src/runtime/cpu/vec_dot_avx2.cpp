@@ -1,7 +1,9 @@
 // AVX2 / FMA / F16C dot-product kernels for the hot weight types (the decode GEMV paths).
 // Each has its scalar reference in vec_dot_ref.cpp; engine_forward_tests checks that they agree.
-// Integer block sums are exact (maddubs / madd never saturate for these value ranges); only the
-// order of the float accumulation differs from the reference. Without AVX2 in the build
+// Integer block sums are exact (maddubs / madd never saturate for these value ranges). Q8_0 and
+// Q4_0 then scale and add each block's sum in the reference's scalar order, so they return the
+// reference's bits (a plain-C llama.cpp build's, which the fixtures come from); the others differ
+// from the reference only in the order of the float accumulation. Without AVX2 in the build
 // (PARITY_CPU_ARCH empty), vec_dot_simd returns nullptr and the reference is used.
 
 #include <cstdint>
@@ -44,6 +46,14 @@ inline float half_at(const std::byte* p) noexcept {
     std::uint16_t h;
     std::memcpy(&h, p, 2);
     return _cvtsh_ss(h);  // F16C: exact, like fp16_to_fp32
+}
+
+/// The exact sum of 8 int32 lanes.
+inline int hsum_i32(__m256i v) noexcept {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 1));
+    return _mm_cvtsi128_si32(s);
 }
 
 /// Sum of the 32 products x[i] * y[i] of signed bytes, as 8 int32 lanes.
@@ -100,36 +110,37 @@ float dot_f16_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noexc
     return sum;
 }
 
+// sumf += sumi * (dx * dy), block after block, as the reference (no FMA: this file is compiled
+// with -ffp-contract=off).
 float dot_q8_0_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noexcept {
     const std::int64_t nb = n / kQK8_0;
-    __m256 acc = _mm256_setzero_ps();
+    float sumf = 0.0f;
     for (std::int64_t ib = 0; ib < nb; ++ib) {
         const std::byte* x = w + ib * sizeof(BlockQ8_0);
         const std::byte* y = a + ib * sizeof(BlockQ8_0);
-        const __m256 d = _mm256_set1_ps(half_at(x) * half_at(y));
-        const __m256i s = dot_i8(load256(x + 2), load256(y + 2));
-        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc);
+        const int sumi = hsum_i32(dot_i8(load256(x + 2), load256(y + 2)));
+        sumf += static_cast<float>(sumi) * (half_at(x) * half_at(y));
     }
-    return hsum(acc);
+    return sumf;
 }
 
+// sumf += sumi * dx * dy, block after block, as the reference.
 float dot_q4_0_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noexcept {
     const std::int64_t nb = n / kQK8_0;
     const __m128i m4 = _mm_set1_epi8(0x0F);
     const __m256i off = _mm256_set1_epi8(8);
-    __m256 acc = _mm256_setzero_ps();
+    float sumf = 0.0f;
     for (std::int64_t ib = 0; ib < nb; ++ib) {
         const std::byte* x = w + ib * sizeof(BlockQ4_0);
         const std::byte* y = a + ib * sizeof(BlockQ8_0);
-        const __m256 d = _mm256_set1_ps(half_at(x) * half_at(y));
         const __m128i q = load128(x + 2);
         const __m128i lo = _mm_and_si128(q, m4);                     // values 0..15
         const __m128i hi = _mm_and_si128(_mm_srli_epi16(q, 4), m4);  // values 16..31
         const __m256i qx = _mm256_sub_epi8(_mm256_set_m128i(hi, lo), off);
         const __m256i s = dot_i8(qx, load256(y + 2));
-        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc);
+        sumf += static_cast<float>(hsum_i32(s)) * half_at(x) * half_at(y);
     }
-    return hsum(acc);
+    return sumf;
 }
 
 /// Q8_K block layout offsets.
