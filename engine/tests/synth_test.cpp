@@ -218,6 +218,37 @@ TEST(Synth, WeightsHaveTheDocumentedScale) {
     EXPECT_NEAR(n_std, 0.05, 0.01);
 }
 
+// The published configurations (Qwen2.5-0.5B, Qwen2.5-7B, Meta-Llama-3-8B config.json): the large
+// vocabularies exercise the output projection as real models do.
+TEST(Synth, PresetsHaveTheRealModelsShapes) {
+    const auto small = synth::preset("qwen2", "bench-0.5b");
+    EXPECT_EQ(small.n_layers, 24);
+    EXPECT_EQ(small.n_embd, 896);
+    EXPECT_EQ(small.n_ff, 4864);
+    EXPECT_EQ(small.n_head, 14);
+    EXPECT_EQ(small.n_head_kv, 2);
+    EXPECT_EQ(small.n_vocab, 151936);
+    EXPECT_TRUE(small.tied);
+    const auto big = synth::preset("qwen2", "bench-7b");
+    EXPECT_EQ(big.n_layers, 28);
+    EXPECT_EQ(big.n_embd, 3584);
+    EXPECT_EQ(big.n_ff, 18944);
+    EXPECT_EQ(big.n_head, 28);
+    EXPECT_EQ(big.n_head_kv, 4);
+    EXPECT_EQ(big.n_vocab, 152064);
+    EXPECT_FALSE(big.tied);
+    const auto llama3 = synth::preset("llama", "llama3-8b");
+    EXPECT_EQ(llama3.n_layers, 32);
+    EXPECT_EQ(llama3.n_embd, 4096);
+    EXPECT_EQ(llama3.n_ff, 14336);
+    EXPECT_EQ(llama3.n_head, 32);
+    EXPECT_EQ(llama3.n_head_kv, 8);
+    EXPECT_EQ(llama3.n_vocab, 128256);
+    EXPECT_FLOAT_EQ(llama3.rope_base, 500000.0f);
+    EXPECT_FALSE(llama3.tied);
+    EXPECT_THROW(synth::preset("qwen2", "llama3-8b"), UsageError);
+}
+
 TEST(Synth, BadShapesAreRejected) {
     auto s = synth::preset("llama", "tiny");
     s.n_head = 3;  // does not divide 256

@@ -8,7 +8,7 @@
 namespace parity::synth {
 
 const std::vector<std::string>& preset_names() {
-    static const std::vector<std::string> names = {"tiny", "bench-1024", "bench-0.5b", "bench-7b"};
+    static const std::vector<std::string> names = {"tiny", "bench-1024", "bench-0.5b", "bench-7b", "llama3-8b"};
     return names;
 }
 
@@ -41,11 +41,20 @@ ModelShape preset(std::string_view arch, std::string_view name) {
     } else if (name == "bench-1024") {
         dims(24, 1024, 2816, 16, 2, 32000, 4096);
     } else if (name == "bench-0.5b") {
-        dims(24, 896, 4864, 14, 2, 32000, 4096);
+        // Qwen2.5-0.5B's tensor shapes, vocabulary and tied output included.
+        dims(24, 896, 4864, 14, 2, 151936, 4096);
+        s.tied = true;
     } else if (name == "bench-7b") {
-        dims(28, 3584, 18944, 28, 4, 32000, 4096);  // the Qwen2.5-7B shape
+        // Qwen2.5-7B's tensor shapes, vocabulary included.
+        dims(28, 3584, 18944, 28, 4, 152064, 4096);
+    } else if (name == "llama3-8b") {
+        // Llama-3-8B's tensor shapes and vocabulary (rope base 500000, separate output).
+        if (qwen) throw UsageError("preset 'llama3-8b' is a llama shape: use --arch llama");
+        dims(32, 4096, 14336, 32, 8, 128256, 8192);
+        s.rope_base = 5e5f;
     } else {
-        throw UsageError("unknown preset '" + std::string(name) + "' (expected tiny, bench-1024, bench-0.5b or bench-7b)");
+        throw UsageError("unknown preset '" + std::string(name) +
+                         "' (expected tiny, bench-1024, bench-0.5b, bench-7b or llama3-8b)");
     }
     s.name = "synth-" + s.arch + "-" + std::string(name);
     return s;

@@ -50,7 +50,7 @@ int run_synth(const std::vector<std::string>& args, Io io) {
     opts.add_options()
         ("help,h", "show this help")
         ("arch", po::value<std::string>()->default_value("qwen2"), "qwen2 (NEOX rope, qkv bias) or llama (NORM rope)")
-        ("preset", po::value<std::string>()->default_value("tiny"), "tiny | bench-1024 | bench-0.5b | bench-7b")
+        ("preset", po::value<std::string>()->default_value("tiny"), "tiny | bench-1024 | bench-0.5b | bench-7b | llama3-8b (llama only)")
         ("layers", po::value<int>(), "override: number of blocks")
         ("embd", po::value<int>(), "override: embedding width")
         ("ff", po::value<int>(), "override: feed-forward width")

@@ -42,7 +42,8 @@ struct ModelShape {
     bool has_qkv_bias() const { return arch == "qwen2"; }
 };
 
-/// Names of the presets: "tiny", "bench-1024", "bench-0.5b", "bench-7b".
+/// Names of the presets: "tiny", "bench-1024", "bench-0.5b" (Qwen2.5-0.5B's shapes), "bench-7b"
+/// (Qwen2.5-7B's), "llama3-8b" (Llama-3-8B's, --arch llama only).
 const std::vector<std::string>& preset_names();
 
 /// A preset for an architecture ("qwen2" or "llama"). Throws UsageError for unknown names.
