@@ -3,6 +3,7 @@
 // after breaking the file, so the intended check fires and not a CRC. Never a crash, hang or
 // huge allocation (the suite also runs under ASan/UBSan).
 
+#include <chrono>
 #include <cstring>
 #include <sstream>
 
@@ -220,6 +221,16 @@ TEST(AprMalformed, InvalidJsonMetadataAtItsPosition) {
     expect_error(b, 64 + pos, "metadata is not valid JSON: parse error at line 1, column " + std::to_string(pos + 1));
 }
 
+// Found by apr_parse_fuzz: nlohmann's out_of_range for a number beyond double escaped the
+// reader (and reached pv as an internal error).
+TEST(AprMalformed, MetadataNumberTooLargeForADouble) {
+    auto b = valid_file();
+    const std::size_t pos = kJson.find("\"test\"");
+    std::memcpy(b.data() + 64 + pos, "1e9999", 6);  // {"architecture":1e9999,...
+    fix_crcs(b);
+    expect_error(b, 64 + pos, "metadata is not valid JSON: number overflow parsing '1e9999'");
+}
+
 TEST(AprMalformed, InvalidUtf8InMetadata) {
     auto b = valid_file();
     const std::size_t pos = kJson.find("test");
@@ -346,6 +357,51 @@ TEST(AprMalformed, DimsProductOverflows) {
     put<std::uint64_t>(b, entry(0).dims + 8, 4);
     fix_crcs(b);
     expect_error(b, entry(0).dims + 8, "shape overflows");
+}
+
+// Zero beside huge dims (the class of the GGUF fuzzer findings): the byte size is 0, so the
+// size check passes, but the element count in ne order (dims reversed) must still fit int64.
+Bytes three_dim_file() {
+    return write(Json::parse(kJson), {{"c.weight", DType::F32, {1, 1, 1}, Bytes(4)}});
+}
+
+std::size_t dims_at(const Bytes& b) {
+    const auto f = apr::File::parse(b, "ok.apr");
+    const auto& t = f.tensors().at(0);
+    return t.index_offset + 2 + t.name.size() + 2;
+}
+
+TEST(AprMalformed, EmptyTensorWhoseCountOverflows) {
+    for (const auto& dims : {std::vector<std::uint64_t>{0, 1ull << 40, 1ull << 40},
+                             std::vector<std::uint64_t>{1ull << 40, 0, 1ull << 40}}) {
+        auto b = three_dim_file();
+        const std::size_t at = dims_at(b);
+        for (std::size_t d = 0; d < 3; ++d) put<std::uint64_t>(b, at + 8 * d, dims[d]);
+        put<std::uint64_t>(b, at + 24 + 8, 0);  // size 0, as an empty tensor's
+        fix_crcs(b);
+        expect_error(b, at + 16, "tensor 'c.weight' shape overflows: the product of its non-zero dims exceeds 2^63-1");
+    }
+}
+
+TEST(AprMalformed, EmptyTensorBesideAHugeDimDequantizesAtOnce) {
+    const auto b = write(Json::parse(kJson), {{"e.weight", DType::F32, {0, 60235645016080384}, {}},
+                                              {"q.weight", DType::AprQ8, {1ll << 40, 0, 1ll << 20}, {}}});
+    const auto f = apr::File::parse(b, "empty.apr");
+    const auto start = std::chrono::steady_clock::now();
+    for (const auto& t : f.tensors()) {
+        EXPECT_EQ(t.size, 0u) << t.name;
+        EXPECT_EQ(t.n_elements(), 0) << t.name;
+        EXPECT_TRUE(f.dequantize(t).empty()) << t.name;
+    }
+    EXPECT_EQ(f.tensor("e.weight").dims, (std::vector<std::uint64_t>{60235645016080384, 0}));
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+}
+
+TEST(AprWriter, RefusesAnEmptyShapeWhoseCountOverflows) {
+    std::ostringstream os(std::ios::binary);
+    apr::Writer w(os, "w.apr");
+    EXPECT_THROW(w.add_tensor("t", DType::F32, {0, 1ll << 40, 1ll << 40}), UsageError);
+    EXPECT_NO_THROW(w.add_tensor("e", DType::F32, {0, 1ll << 40}));
 }
 
 TEST(AprMalformed, KQuantRowNotMultipleOfBlock) {

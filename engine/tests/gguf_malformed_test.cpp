@@ -2,13 +2,16 @@
 // error naming the file and the offset of the bad field. Never a crash, hang or huge
 // allocation (the suite also runs under ASan/UBSan).
 
+#include <chrono>
 #include <random>
 
 #include <gtest/gtest.h>
 
 #include "engine/error.h"
 #include "engine/format/gguf.h"
+#include "engine/format/gguf_writer.h"
 #include "gguf_bytes.h"
+#include "test_support.h"
 
 namespace parity {
 namespace {
@@ -220,6 +223,54 @@ TEST(GgufMalformed, ByteSizeOverflows) {
     GgufBytes b;  // 2^62 F32 elements fit int64 but need 2^64 bytes
     b.header(1, 0).tensor("t", {std::uint64_t{1} << 62}, kF32, 0).pad_to(32).zeros(32);
     expect_error(b, 33, "tensor 't' byte size overflows 64 bits");
+}
+
+// Zero beside huge dimensions (fuzzer findings): the byte size is 0, so the data checks pass,
+// but the row count must still fit int64, whichever dimension is the zero one.
+TEST(GgufMalformed, EmptyTensorWhoseRowCountOverflows) {
+    GgufBytes b;  // ne at 37, 45, 53: 2^40 * 2^40 overflows at ne[2]
+    b.header(1, 0).tensor("t", {0, std::uint64_t{1} << 40, std::uint64_t{1} << 40}, kF32, 0).pad_to(32);
+    expect_error(b, 53, "tensor 't' shape overflows: the product of its non-zero dimensions exceeds 2^63-1");
+}
+
+TEST(GgufMalformed, ZeroInTheMiddleDoesNotHideAnOverflow) {
+    GgufBytes b;
+    b.header(1, 0).tensor("t", {std::uint64_t{1} << 40, 0, std::uint64_t{1} << 40}, kF32, 0).pad_to(32);
+    expect_error(b, 53, "tensor 't' shape overflows");
+}
+
+TEST(GgufMalformed, EmptyTensorBesideAHugeDimensionDequantizesAtOnce) {
+    GgufBytes b;  // the shape from the fuzzer: 0 values in 60235645016080384 rows
+    b.header(2, 0)
+        .tensor("b", {0, 60235645016080384}, kF32, 0)
+        .tensor("q", {0, std::uint64_t{1} << 62}, kQ4_0, 0)
+        .pad_to(32);
+    const auto f = gguf::File::parse(b.bytes(), "empty.gguf");
+    const auto start = std::chrono::steady_clock::now();
+    for (const auto& t : f.tensors()) {
+        EXPECT_EQ(t.n_bytes, 0u) << t.name;
+        EXPECT_EQ(t.n_elements(), 0) << t.name;
+        EXPECT_TRUE(f.dequantize(t).empty()) << t.name;
+    }
+    EXPECT_EQ(f.tensor("b").n_rows(), 60235645016080384);
+    EXPECT_EQ(f.tensor("q").n_rows(), std::int64_t{1} << 62);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+}
+
+TEST(GgufMalformed, ZeroRowCountOfAnEmptyTensor) {
+    GgufBytes b;
+    b.header(1, 0).tensor("t", {32, 0, std::uint64_t{1} << 40}, kF32, 0).pad_to(32);
+    const auto f = gguf::File::parse(b.bytes(), "empty.gguf");
+    EXPECT_EQ(f.tensor("t").n_rows(), 0);
+    EXPECT_EQ(f.tensor("t").n_elements(), 0);
+    EXPECT_TRUE(f.dequantize(f.tensor("t")).empty());
+}
+
+TEST(GgufWriter, RefusesAnEmptyShapeWhoseRowCountOverflows) {
+    testing::TempDir dir;
+    gguf::Writer w((dir / "w.gguf").string());
+    EXPECT_THROW(w.add_tensor("t", GgmlType::F32, {0, std::int64_t{1} << 40, std::int64_t{1} << 40}), UsageError);
+    EXPECT_NO_THROW(w.add_tensor("e", GgmlType::F32, {0, std::int64_t{1} << 40}));
 }
 
 TEST(GgufMalformed, DuplicateTensorNames) {

@@ -2,17 +2,22 @@
 // shape problems it reports (SCHEMA-100..105) or throws on (YAML syntax).
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "engine/error.h"
 #include "harness/contract/contract_loader.h"
 #include "harness/contract/validate.h"
+#include "harness/contract/yaml_limits.h"
 #include "test_support.h"
+#include "yaml_bombs.h"
 
 namespace parity::contract {
 namespace {
@@ -345,6 +350,28 @@ TEST(ContractLoader, SyntaxErrorsThrowWithLineAndColumn) {
     EXPECT_THROW((void)load("a: *undefined_anchor\n"), ContractParseError);
 }
 
+// A token that cannot start a value at the top level (found by contract_fuzz in a comment
+// block of a real contract): yaml-cpp 0.7's LoadAll appends empty documents until memory runs
+// out; the loader reports a syntax error at once.
+TEST(ContractLoader, StrayCommaIsASyntaxErrorNotAnEndlessLoop) {
+    const std::vector<std::pair<std::string, Mark>> cases = {
+        {",\n", {1, 1}},
+        {"# paths:\n#   gguf = the Q4_K_M GGUF file,\n  , incremental (KV cache)\nmetadata:\n  version: '1'\n", {3, 3}},
+        {"- a\n, b\n", {2, 1}},
+    };
+    for (const auto& [text, mark] : cases) {
+        const auto start = std::chrono::steady_clock::now();
+        try {
+            (void)load(text);
+            ADD_FAILURE() << "expected ContractParseError for " << text;
+        } catch (const ContractParseError& e) {
+            EXPECT_EQ(e.mark(), mark) << e.what();
+            EXPECT_EQ(e.cause(), "YAML syntax error: unexpected `,` where a value should start") << e.what();
+        }
+        EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+    }
+}
+
 TEST(ContractLoader, MissingFileIsAnIoError) {
     try {
         (void)load_contract_file("/nonexistent/contract.yaml");
@@ -402,6 +429,53 @@ TEST(ContractLoader, CyclicAndExplosiveAliasesDoNotHang) {
     c = load(bomb);  // 10^9 nodes if expanded: must stay bounded
     EXPECT_NE(find_rule(c, "SCHEMA-102"), nullptr) << dump(c);
     EXPECT_EQ(c.unknown_keys.size(), 9u);
+}
+
+// The nesting pre-scan counts flow brackets as YAML does: not in quotes, comments or block
+// scalars, and an apostrophe inside a word opens no quote.
+TEST(YamlLimits, NestingPreScanCountsOnlyFlowBrackets) {
+    const std::string deep(257, '[');
+    EXPECT_EQ(find_too_deep_nesting(std::string(256, '[')), std::nullopt);
+    EXPECT_EQ(find_too_deep_nesting("a: x\nb: " + deep), (Mark{2, 260}));
+    EXPECT_EQ(find_too_deep_nesting(std::string(200, '{') + "\n" + std::string(57, '[')), (Mark{2, 57}));
+    EXPECT_EQ(find_too_deep_nesting("a: \"" + deep + "\"\nb: '" + deep + " it''s'\n# " + deep + "\n"),
+              std::nullopt);
+    EXPECT_EQ(find_too_deep_nesting("a: |\n  " + deep + "\n\n    \"\nb: >-\n  '\n"), std::nullopt);
+    EXPECT_EQ(find_too_deep_nesting("a: |\n  \"\nb: " + deep), (Mark{3, 260})) << "a block scalar ends";
+    EXPECT_EQ(find_too_deep_nesting("a: it's\nb: " + deep), (Mark{2, 260}));
+    EXPECT_EQ(find_too_deep_nesting("a: \"x\\\" " + deep + "\""), std::nullopt) << "escaped quote";
+    EXPECT_EQ(find_too_deep_nesting("a: [" + std::string(100, '[') + std::string(101, ']') + "]" + deep.substr(1)),
+              std::nullopt);
+}
+
+TEST(ContractLoader, DeepNestingIsRefusedBeforeParsing) {
+    try {
+        (void)load("metadata:\n  version: " + std::string(300, '[') + "\n");
+        FAIL() << "expected ContractParseError";
+    } catch (const ContractParseError& e) {
+        EXPECT_EQ(e.mark(), (Mark{2, 268}));
+        EXPECT_EQ(e.cause(), "YAML nests deeper than 256 levels of [ ] / { }; refused before parsing");
+    }
+}
+
+TEST(ContractLoader, AliasesRepeatingABigScalarAreRefused) {
+    // 10000 aliases of a 64 KiB scalar under `harness` (copied into the parameter tree) and
+    // under `references` (copied into the contract): 640 MB if read.
+    for (const std::string& where : {std::string("metadata:\n  version: '1'\n  references: "),
+                                     std::string("falsification_tests:\n  - id: A\n    harness: ")}) {
+        const std::string text = where + testing::repeated_scalar("", 'x');
+        try {
+            (void)load(text);
+            FAIL() << "expected ContractParseError";
+        } catch (const ContractParseError& e) {
+            EXPECT_EQ(e.mark().line, 3) << e.what();
+            EXPECT_NE(e.cause().find("aliases repeat too much of the document"), std::string::npos) << e.what();
+        }
+    }
+    // The same scalar used a few times is fine.
+    const Contract c = load("metadata:\n  version: '1'\n  description: d\n" + std::string("  references: ") +
+                            testing::repeated_scalar("", 'x', 3));
+    EXPECT_EQ(c.metadata.value.references.value.size(), 4u);
 }
 
 TEST(ContractLoader, EveryPrefixAndByteFlipLoadsOrFailsCleanly) {

@@ -1,4 +1,6 @@
+#include <chrono>
 #include <cstring>
+#include <filesystem>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -93,6 +95,23 @@ TEST(PvInspect, DequantOfUnknownTensorFails) {
     const auto r = run_pv({"inspect", path, "--tensor", "nope", "--dequant", (dir / "o.bin").string()});
     EXPECT_EQ(r.code, 2);
     EXPECT_NE(r.err.find("no tensor named 'nope'"), std::string::npos) << r.err;
+}
+
+// An empty tensor that claims 60235645016080384 rows of nothing (a fuzzer finding: pv spun at
+// 100% CPU over the rows): --dequant writes 0 values at once.
+TEST(PvInspect, DequantOfAnEmptyTensorReturnsPromptly) {
+    testing::TempDir dir;
+    const auto path = (dir / "empty.gguf").string();
+    gguf::write_file(path, {{"general.architecture", gguf::Value("toy")}},
+                     {{"b", GgmlType::F32, {0, 60235645016080384}, {}}});
+    const auto out = dir / "b.bin";
+    const auto start = std::chrono::steady_clock::now();
+    const auto r = run_pv({"inspect", path, "--tensor", "b", "--dequant", out.string()});
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.err.find("wrote 0 f32 values of 'b' (F32 [0, 60235645016080384]"), std::string::npos) << r.err;
+    ASSERT_TRUE(std::filesystem::exists(out));
+    EXPECT_EQ(std::filesystem::file_size(out), 0u);
 }
 
 // ggml's own dequantization of every quantized type is stored in quant-zoo.gguf as deq.T:

@@ -10,6 +10,7 @@
 #include "cli/trace_json.h"
 #include "engine/quant/file_type.h"
 #include "engine/format/gguf.h"
+#include "engine/format/gguf_writer.h"
 #include "engine/synth/synth.h"
 #include "pv_runner.h"
 #include "test_support.h"
@@ -141,6 +142,24 @@ TEST(PvTrace, UsageErrorsAreOneLine) {
         EXPECT_NE(r.err.find(c.expect), std::string::npos) << r.err;
         EXPECT_EQ(count_of(r.err, "\n"), 1u) << r.err;
     }
+}
+
+// A model whose vocabulary is empty (token_embd [32, 0]) is refused before any weight is read.
+TEST(PvTrace, EmptyVocabularyIsRefused) {
+    testing::TempDir dir;
+    const auto path = (dir / "empty-vocab.gguf").string();
+    gguf::write_file(path,
+                     {{"general.architecture", gguf::Value("llama")},
+                      {"llama.block_count", gguf::Value(std::uint32_t{1})},
+                      {"llama.embedding_length", gguf::Value(std::uint32_t{32})},
+                      {"llama.feed_forward_length", gguf::Value(std::uint32_t{64})},
+                      {"llama.attention.head_count", gguf::Value(std::uint32_t{2})},
+                      {"llama.vocab_size", gguf::Value(std::uint32_t{0})}},
+                     {{"token_embd.weight", GgmlType::F32, {32, 0}, {}}});
+    const auto r = run_pv({"trace", path, "--tokens", "0"});
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_NE(r.err.find(path + ": vocabulary size 0 must be >= 1"), std::string::npos) << r.err;
+    EXPECT_EQ(count_of(r.err, "\n"), 1u) << r.err;
 }
 
 TEST(PvTrace, AnomalyIsFlagged) {

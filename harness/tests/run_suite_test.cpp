@@ -1,12 +1,16 @@
 // The suite config (ctest.cfg) reader and the --path option.
 
+#include <chrono>
 #include <cstdlib>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "harness/run/suite.h"
 #include "test_support.h"
+#include "yaml_bombs.h"
 
 namespace parity::run {
 namespace {
@@ -84,6 +88,39 @@ TEST(Suite, ErrorsNameThePlace) {
     EXPECT_NE(error_of("paths:\n  a: {model: m, inject: \"1:gate:scale=2\"}\n").find("SLOT must be one of"), std::string::npos);
     EXPECT_NE(error_of("- a\n").find("a suite config is a mapping"), std::string::npos);
     EXPECT_NE(error_of("timeout: -1\n").find("timeout"), std::string::npos);
+}
+
+// Alias bombs and 100k-deep nesting are refused within a second, each with one error naming
+// the place and the cause.
+TEST(Suite, AliasBombsAndDeepNestingAreRefusedWithinASecond) {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"paths: {}\nlabels: " + testing::laughs(""), ": labels: expected a label (letters, digits, _ - .)"},
+        {"paths: {}\nlabels: " + testing::repeated_scalar("", 'x'),
+         ": aliases repeat too much of the document: reading it would visit more than"},
+        {"prompt: " + testing::nested("[", "", "]", 100000),
+         "s.cfg:1:265: YAML nests deeper than 256 levels of [ ] / { }; refused before parsing"},
+        {"prompt: " + testing::nested("{a: ", "1", "}", 100000),
+         "s.cfg:1:1033: YAML nests deeper than 256 levels of [ ] / { }; refused before parsing"},
+        {testing::nested("- ", "x", "", 100000), ": YAML nests deeper than the parser's limit"},
+    };
+    for (const auto& [text, expected] : cases) {
+        const auto start = std::chrono::steady_clock::now();
+        const std::string error = error_of(text);
+        EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1)) << expected;
+        EXPECT_NE(error.find(expected), std::string::npos) << error;
+        EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+        EXPECT_EQ(error.rfind("s.cfg", 0), 0u) << error;
+    }
+}
+
+TEST(Suite, OneDocumentWithoutStrayTokens) {
+    EXPECT_NE(error_of(",\n").find("s.cfg:1:1: YAML syntax error: unexpected `,` where a value should start"),
+              std::string::npos)
+        << error_of(",\n");
+    EXPECT_NE(error_of("paths: {}\n---\npaths: {}\n").find("s.cfg:2:1: holds 2 YAML documents; a suite config is "
+                                                         "exactly one document"),
+              std::string::npos)
+        << error_of("paths: {}\n---\npaths: {}\n");
 }
 
 TEST(Suite, VariablesExpandFromTheEnvironment) {

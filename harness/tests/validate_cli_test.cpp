@@ -1,6 +1,7 @@
 // `pv validate` through the in-process CLI: output shape, exit codes 0/1/2, directories.
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "pv_runner.h"
 #include "test_support.h"
+#include "yaml_bombs.h"
 
 namespace parity {
 namespace {
@@ -114,6 +116,43 @@ TEST(PvValidate, YamlSyntaxErrorExitsTwoWithLineAndColumn) {
     EXPECT_EQ(r.err.rfind("pv validate: error: " + path + ":", 0), 0u) << r.err;
     EXPECT_NE(r.err.find(": YAML syntax error: "), std::string::npos) << r.err;
     EXPECT_NE(r.out.find("1 error(s), 0 warning(s)"), std::string::npos) << r.out;
+}
+
+// Alias bombs and 100k-deep nesting: `pv validate` answers within a second, with findings or
+// with a one-line error naming the place and the cause.
+struct Hostile {
+    std::string name;
+    std::string text;
+    int code;
+    std::string expected;  ///< in stdout (code 1) or stderr (code 2)
+};
+
+TEST(PvValidate, AliasBombsAndDeepNestingAnswerWithinASecond) {
+    const std::string meta = "metadata:\n  version: '1'\n  description: d\n  references: ";
+    const std::vector<Hostile> cases = {
+        {"laughs", meta + testing::laughs(""), 1, "`metadata.references[9]` must be a string, got a list"},
+        {"scalar", meta + testing::repeated_scalar("", 'x'), 2,
+         ": aliases repeat too much of the document: reading it would visit more than"},
+        {"brackets", "a: " + testing::nested("[", "", "]", 100000), 2,
+         ":1:260: YAML nests deeper than 256 levels of [ ] / { }; refused before parsing"},
+        {"braces", testing::nested("{a: ", "1", "}", 100000), 2,
+         ":1:1025: YAML nests deeper than 256 levels of [ ] / { }; refused before parsing"},
+        {"dashes", testing::nested("- ", "x", "", 100000), 2, ": YAML nests deeper than the parser's limit"},
+    };
+    testing::TempDir dir;
+    for (const auto& c : cases) {
+        const auto path = (dir / (c.name + ".yaml")).string();
+        write_text(path, c.text);
+        const auto start = std::chrono::steady_clock::now();
+        const auto r = run_pv({"validate", path});
+        EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1)) << c.name;
+        EXPECT_EQ(r.code, c.code) << c.name << "\n" << r.out << r.err;
+        if (c.code == 2) {
+            EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << c.name << ": " << r.err;
+            EXPECT_EQ(r.err.rfind("pv validate: error: " + path + ":", 0), 0u) << c.name << ": " << r.err;
+        }
+        EXPECT_NE((c.code == 2 ? r.err : r.out).find(c.expected), std::string::npos) << c.name << ": " << r.out << r.err;
+    }
 }
 
 TEST(PvValidate, MissingPathsAndUsage) {

@@ -97,6 +97,8 @@ Model Model::load(const std::string& path) {
     auto bad = [&](const std::string& what) { throw UsageError(path + ": " + what); };
     if (c.n_layers < 1) bad("block_count must be >= 1");
     if (c.n_embd < 1 || c.n_ff < 1) bad("embedding_length and feed_forward_length must be >= 1");
+    // No weight may be empty: an empty token_embd / output would make every logit row empty.
+    if (c.n_vocab < 1) bad("vocabulary size " + std::to_string(c.n_vocab) + " must be >= 1");
     if (c.n_head < 1 || c.n_head_kv < 1 || c.n_head % c.n_head_kv != 0) {
         bad("head_count_kv (" + std::to_string(c.n_head_kv) + ") must divide head_count (" + std::to_string(c.n_head) +
             ")");

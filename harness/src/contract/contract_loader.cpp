@@ -9,10 +9,13 @@
 #include <iterator>
 #include <limits>
 #include <sstream>
+#include <unordered_map>
 
 #include <yaml-cpp/yaml.h>
 
 #include "engine/error.h"
+#include "harness/contract/yaml_document.h"
+#include "harness/contract/yaml_limits.h"
 
 namespace parity::contract {
 
@@ -35,6 +38,16 @@ Mark mark_of(const YAML::Node& n) {
     const YAML::Mark m = n.Mark();
     if (m.line < 0 || m.column < 0) return {};
     return {m.line + 1, m.column + 1};
+}
+
+/// Thrown when a walk over the document spends its YamlBudget (an alias bomb).
+struct OverBudget {
+    Mark mark;
+};
+
+/// Charges one visit of `n` (and its scalar's bytes) to `budget`.
+void spend(YamlBudget& budget, const YAML::Node& n) {
+    if (!budget.spend(n.IsScalar() ? n.Scalar().size() : 0)) throw OverBudget{mark_of(n)};
 }
 
 bool is_quoted(const YAML::Node& n) { return n.Tag() == "!" || n.Tag() == "tag:yaml.org,2002:str"; }
@@ -75,8 +88,9 @@ std::optional<std::int64_t> to_int(const YAML::Node& n) {
 }
 
 /// A bounded flow-style rendering of any value (for unknown keys).
-void render(const YAML::Node& n, std::string& out, int depth) {
+void render(const YAML::Node& n, std::string& out, int depth, YamlBudget& budget) {
     if (out.size() > kMaxRenderChars) return;
+    spend(budget, n);
     if (depth > kMaxDepth) {
         out += "...";
         return;
@@ -94,7 +108,7 @@ void render(const YAML::Node& n, std::string& out, int depth) {
         for (const auto& item : n) {
             if (!first) out += ", ";
             first = false;
-            render(item, out, depth + 1);
+            render(item, out, depth + 1, budget);
             if (out.size() > kMaxRenderChars) break;
         }
         out += ']';
@@ -104,18 +118,18 @@ void render(const YAML::Node& n, std::string& out, int depth) {
         for (const auto& kv : n) {
             if (!first) out += ", ";
             first = false;
-            render(kv.first, out, depth + 1);
+            render(kv.first, out, depth + 1, budget);
             out += ": ";
-            render(kv.second, out, depth + 1);
+            render(kv.second, out, depth + 1, budget);
             if (out.size() > kMaxRenderChars) break;
         }
         out += '}';
     }
 }
 
-std::string rendered(const YAML::Node& n) {
+std::string rendered(const YAML::Node& n, YamlBudget& budget) {
     std::string s;
-    render(n, s, 0);
+    render(n, s, 0, budget);
     if (s.size() > kMaxRenderChars) s = s.substr(0, kMaxRenderChars) + "...";
     return s;
 }
@@ -137,7 +151,7 @@ struct Key {
 
 class Loader {
 public:
-    explicit Loader(Contract& c) : c_(c) {}
+    Loader(Contract& c, YamlBudget& budget) : c_(c), budget_(budget) {}
 
     void load(const YAML::Node& root) {
         if (!root.IsDefined() || root.IsNull()) {
@@ -198,7 +212,10 @@ private:
     /// (SCHEMA-102) are reported and left out.
     std::vector<Entry> entries(const YAML::Node& map, const std::string& section) {
         std::vector<Entry> out;
+        std::unordered_map<std::string, int> first_line;  // a set, not a scan: maps may be huge
         for (const auto& kv : map) {
+            spend(budget_, kv.first);
+            spend(budget_, kv.second);
             const Mark key_mark = mark_of(kv.first);
             if (!kv.first.IsScalar()) {
                 error("SCHEMA-102", "a key in `" + (section.empty() ? std::string("the top level") : section) +
@@ -208,17 +225,14 @@ private:
             }
             Entry e{kv.first.Scalar(), key_mark, kv.second, {}};
             e.value_mark = (kv.second.IsNull() || !mark_of(kv.second).known()) ? key_mark : mark_of(kv.second);
-            bool dup = false;
-            for (const auto& prev : out) {
-                if (prev.key == e.key) {
-                    error("SCHEMA-104", "duplicate key `" + at(section, e.key) + "` (first at line " +
-                                            std::to_string(prev.key_mark.line) + "); YAML tools keep only one of them",
-                          key_mark);
-                    dup = true;
-                    break;
-                }
+            const auto [it, fresh] = first_line.emplace(e.key, key_mark.line);
+            if (!fresh) {
+                error("SCHEMA-104", "duplicate key `" + at(section, e.key) + "` (first at line " +
+                                        std::to_string(it->second) + "); YAML tools keep only one of them",
+                      key_mark);
+                continue;
             }
-            if (!dup) out.push_back(std::move(e));
+            out.push_back(std::move(e));
         }
         return out;
     }
@@ -258,10 +272,10 @@ private:
         warn("SCHEMA-100", "unknown key `" + e.key + "` " + where + " (not part of the contract schema; upstream pv "
                            "drops it silently)",
              e.key_mark);
-        c_.unknown_keys.push_back({section, e.key, e.key_mark, rendered(e.value)});
+        c_.unknown_keys.push_back({section, e.key, e.key_mark, rendered(e.value, budget_)});
     }
 
-    void opaque(const Entry& e) { c_.opaque_sections.push_back({e.key, e.key_mark, rendered(e.value)}); }
+    void opaque(const Entry& e) { c_.opaque_sections.push_back({e.key, e.key_mark, rendered(e.value, budget_)}); }
 
     /// True when `e` holds a mapping; reports SCHEMA-102 otherwise (a null counts as wrong).
     bool expect_map(const Entry& e, const std::string& where) {
@@ -322,6 +336,7 @@ private:
         }
         std::size_t i = 0;
         for (const auto& item : e.value) {
+            spend(budget_, item);
             Text t;
             t.present = true;
             t.mark = t.value_mark = mark_of(item);
@@ -426,6 +441,7 @@ private:
         }
         std::size_t i = 0;
         for (const auto& node : e.value) {
+            spend(budget_, node);
             const std::string where = e.key + "[" + std::to_string(i) + "]";
             Entry it{where, mark_of(node), node, mark_of(node)};
             if (!node.IsMap()) {
@@ -500,8 +516,10 @@ private:
             return;
         }
         c_.equations_as_list.value = true;
+        std::unordered_map<std::string, int> first_line;
         std::size_t i = 0;
         for (const auto& node : e.value) {
+            spend(budget_, node);
             const std::string where = "equations[" + std::to_string(i) + "]";
             Equation q;
             q.mark = mark_of(node);
@@ -513,12 +531,10 @@ private:
             }
             const YAML::Node id = node["id"];
             if (id.IsDefined() && id.IsScalar()) q.name = id.Scalar();
-            for (const auto& prev : c_.equations) {
-                if (prev.name == q.name) {
-                    error("SCHEMA-104", "equation id `" + q.name + "` is used twice (first at line " +
-                                            std::to_string(prev.mark.line) + ")",
-                          q.mark);
-                }
+            if (const auto [it, fresh] = first_line.emplace(q.name, q.mark.line); !fresh) {
+                error("SCHEMA-104", "equation id `" + q.name + "` is used twice (first at line " +
+                                        std::to_string(it->second) + ")",
+                      q.mark);
             }
             read_equation_body(node, q, where, true);
             c_.equations.push_back(std::move(q));
@@ -615,6 +631,7 @@ private:
             return p;
         }
         --budget;
+        spend(budget_, n);
         if (!n.IsDefined() || n.IsNull()) return p;
         if (n.IsScalar()) {
             p.kind = falsifiers::ParamNode::Kind::Scalar;
@@ -633,6 +650,7 @@ private:
         p.kind = falsifiers::ParamNode::Kind::Mapping;
         for (const auto& kv : n) {
             if (overflow) break;
+            spend(budget_, kv.first);
             const Mark km = mark_of(kv.first);
             if (!kv.first.IsScalar()) {
                 error("SCHEMA-102", "a key in a `harness` block must be a string, got " + kind_text(kv.first), km);
@@ -785,28 +803,28 @@ private:
     }
 
     Contract& c_;
+    YamlBudget& budget_;
 };
 
 }  // namespace
 
 Contract load_contract_text(std::string_view text, const std::string& file_name) {
-    std::vector<YAML::Node> docs;
+    YAML::Node root;
     try {
-        docs = YAML::LoadAll(std::string(text));
-    } catch (const YAML::Exception& e) {
-        const Mark m = (e.mark.line < 0 || e.mark.column < 0) ? Mark{} : Mark{e.mark.line + 1, e.mark.column + 1};
-        throw ContractParseError(file_name, m, "YAML syntax error: " + e.msg);
-    }
-    if (docs.size() > 1) {
-        throw ContractParseError(file_name, mark_of(docs[1]),
-                                 "holds " + std::to_string(docs.size()) +
-                                     " YAML documents; a contract is exactly one document");
+        root = load_one_document(text, "a contract");
+    } catch (const YamlError& e) {
+        throw ContractParseError(file_name, e.mark, e.cause);
     }
     Contract c;
     c.file = file_name;
-    Loader loader(c);
+    YamlBudget budget(text.size());
+    Loader loader(c, budget);
     try {
-        loader.load(docs.empty() ? YAML::Node() : docs.front());
+        loader.load(root);
+    } catch (const OverBudget& e) {
+        throw ContractParseError(file_name, e.mark,
+                                 "aliases repeat too much of the document: reading it would visit more than " +
+                                     std::to_string(budget.limit()) + " nodes and bytes (an alias bomb?)");
     } catch (const YAML::Exception& e) {
         // Not expected (the loader only inspects nodes), but never let one escape as a crash.
         const Mark m = (e.mark.line < 0 || e.mark.column < 0) ? Mark{} : Mark{e.mark.line + 1, e.mark.column + 1};

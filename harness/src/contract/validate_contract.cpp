@@ -3,7 +3,10 @@
 #include "harness/contract/validate.h"
 
 #include <algorithm>
+#include <string_view>
 #include <system_error>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace parity::contract {
 
@@ -148,7 +151,10 @@ private:
 
     void obligations() {
         const auto& list = c_.proof_obligations.value;
-        const auto& depends_on = c_.metadata.value.depends_on.value;
+        // Sets, not scans: a long contract must not take quadratic time.
+        std::unordered_set<std::string_view> depends_on;
+        for (const Text& d : c_.metadata.value.depends_on.value) depends_on.insert(d.value);
+        std::unordered_map<std::string_view, std::size_t> first_formal;
         for (std::size_t i = 0; i < list.size(); ++i) {
             const ProofObligation& o = list[i];
             const std::string at = "proof_obligations[" + std::to_string(i) + "]";
@@ -158,13 +164,12 @@ private:
                 error("SCHEMA-005", at + ".property must not be empty", first_known({o.property.mark, o.mark}));
             }
             if (o.formal.present && !o.formal.value.empty()) {
-                for (std::size_t j = 0; j < i; ++j) {
-                    if (list[j].formal.present && list[j].formal.value == o.formal.value) {
-                        warn("SCHEMA-006", at + ".formal duplicates proof_obligations[" + std::to_string(j) + "]" +
-                                               line_ref(list[j].formal.mark) + ": " + o.formal.value,
-                             o.formal.mark);
-                        break;
-                    }
+                const auto [it, fresh] = first_formal.emplace(o.formal.value, i);
+                if (!fresh) {
+                    const std::size_t j = it->second;
+                    warn("SCHEMA-006", at + ".formal duplicates proof_obligations[" + std::to_string(j) + "]" +
+                                           line_ref(list[j].formal.mark) + ": " + o.formal.value,
+                         o.formal.mark);
                 }
             }
             if (o.requires_precondition.present && type != ObligationType::Postcondition) {
@@ -184,10 +189,7 @@ private:
                       o.parent_contract.mark);
             }
             if (o.parent_contract.present && type == ObligationType::Subcontract) {
-                const bool listed = std::any_of(depends_on.begin(), depends_on.end(), [&](const Text& d) {
-                    return d.value == o.parent_contract.value;
-                });
-                if (!listed) {
+                if (depends_on.count(o.parent_contract.value) == 0) {
                     error("SCHEMA-017", at + ".parent_contract \"" + o.parent_contract.value +
                                             "\" must be listed in metadata.depends_on",
                           o.parent_contract.mark);
@@ -202,16 +204,16 @@ private:
             options_.registry != nullptr ? *options_.registry : falsifiers::Registry::builtin();
         falsifiers::CheckOptions check_options;
         check_options.known_paths = options_.known_paths;
+        std::unordered_map<std::string_view, int> first_line;
         for (std::size_t i = 0; i < list.size(); ++i) {
             const FalsificationTest& t = list[i];
             const std::string name =
                 t.id.value.empty() ? "falsification_tests[" + std::to_string(i) + "]" : t.id.value;
-            for (std::size_t j = 0; j < i; ++j) {
-                if (t.id.present && list[j].id.present && list[j].id.value == t.id.value) {
+            if (t.id.present) {
+                if (const auto [it, fresh] = first_line.emplace(t.id.value, t.id.mark.line); !fresh) {
                     error("SCHEMA-007", "duplicate falsification test id " + t.id.value + " (first at line " +
-                                            std::to_string(list[j].id.mark.line) + ")",
+                                            std::to_string(it->second) + ")",
                           t.id.mark);
-                    break;
                 }
             }
             if (t.prediction.value.empty()) {
@@ -236,15 +238,15 @@ private:
 
     void kani() {
         const auto& list = c_.kani_harnesses.value;
+        std::unordered_map<std::string_view, int> first_line;
         for (std::size_t i = 0; i < list.size(); ++i) {
             const KaniHarness& k = list[i];
             const std::string name = k.id.value.empty() ? "kani_harnesses[" + std::to_string(i) + "]" : k.id.value;
-            for (std::size_t j = 0; j < i; ++j) {
-                if (k.id.present && list[j].id.present && list[j].id.value == k.id.value) {
+            if (k.id.present) {
+                if (const auto [it, fresh] = first_line.emplace(k.id.value, k.id.mark.line); !fresh) {
                     error("SCHEMA-010", "duplicate kani harness id " + k.id.value + " (first at line " +
-                                            std::to_string(list[j].id.mark.line) + ")",
+                                            std::to_string(it->second) + ")",
                           k.id.mark);
-                    break;
                 }
             }
             if (k.obligation.present && k.obligation.value.empty()) {

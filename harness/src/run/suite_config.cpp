@@ -9,10 +9,13 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <unordered_map>
 
 #include <yaml-cpp/yaml.h>
 
 #include "falsifiers/registry.h"
+#include "harness/contract/yaml_document.h"
+#include "harness/contract/yaml_limits.h"
 
 namespace parity::run {
 
@@ -69,16 +72,25 @@ std::string slot_list() {
     return s;
 }
 
+/// Model names -> files; the first of duplicate names wins (a map: suites may be long).
+using ModelIndex = std::unordered_map<std::string, std::string>;
+
+ModelIndex index_models(const std::vector<std::pair<std::string, std::string>>& models) {
+    ModelIndex index;
+    for (const auto& [name, file] : models) index.emplace(name, file);
+    return index;
+}
+
 /// One path field from text (shared by the YAML reader and --path). Throws SuiteError.
 void set_path_field(PathSpec& p, const std::string& key, const std::string& value, const std::string& where,
-                    const std::vector<std::pair<std::string, std::string>>& models,
+                    const ModelIndex& models,
                     const std::filesystem::path& base_dir) {
     auto bad = [&](const std::string& expected) {
         throw SuiteError(where + ": path " + p.name + ": " + key + ": expected " + expected + ", got '" + value + "'");
     };
     if (key == "model") {
         if (value.empty()) bad("a model name or file");
-        const auto it = std::find_if(models.begin(), models.end(), [&](const auto& m) { return m.first == value; });
+        const auto it = models.find(value);
         p.model = it != models.end() ? it->second : resolve(expand_variables(value, where), base_dir);
     } else if (key == "backend") {
         const auto b = parse_backend(value);
@@ -113,16 +125,42 @@ void set_path_field(PathSpec& p, const std::string& key, const std::string& valu
 
 class Reader {
 public:
-    Reader(std::string file, std::filesystem::path base_dir) : file_(std::move(file)), base_(std::move(base_dir)) {}
+    Reader(std::string file, std::filesystem::path base_dir, std::size_t text_size)
+        : file_(std::move(file)), base_(std::move(base_dir)), budget_(text_size) {}
 
     SuiteConfig read(std::string_view text) {
         YAML::Node root;
         try {
-            root = YAML::Load(std::string(text));
-        } catch (const YAML::Exception& e) {
-            throw SuiteError(file_ + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-                             ": YAML syntax error: " + e.msg);
+            root = contract::load_one_document(text, "a suite config");
+        } catch (const contract::YamlError& e) {
+            const std::string where = e.mark.known()
+                                          ? file_ + ":" + std::to_string(e.mark.line) + ":" + std::to_string(e.mark.column)
+                                          : file_;
+            throw SuiteError(where + ": " + e.cause);
         }
+        try {
+            return read_root(root);
+        } catch (const YAML::Exception& e) {
+            // Not expected (the reader only inspects nodes), but never let one escape raw.
+            throw SuiteError(place(e.mark) + ": cannot read the YAML document: " + e.msg);
+        }
+    }
+
+private:
+    std::string place(const YAML::Mark& m) const {
+        if (m.line < 0 || m.column < 0) return file_;
+        return file_ + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+    }
+
+    /// Charges one visit of `n` to the budget; aliases can repeat a big node many times.
+    void spend(const YAML::Node& n) {
+        if (!budget_.spend(n.IsScalar() ? n.Scalar().size() : 0)) {
+            throw SuiteError(at(n) + ": aliases repeat too much of the document: reading it would visit more than " +
+                             std::to_string(budget_.limit()) + " nodes and bytes (an alias bomb?)");
+        }
+    }
+
+    SuiteConfig read_root(const YAML::Node& root) {
         SuiteConfig s;
         s.file = file_;
         if (!root.IsDefined() || root.IsNull()) throw SuiteError(file_ + ": empty suite config (expected a mapping with `paths`)");
@@ -141,6 +179,7 @@ public:
             if (!v.IsSequence() || v.size() == 0) throw SuiteError(at(v) + ": tokens: expected a non-empty list of token ids");
             std::vector<std::int32_t> ids;
             for (const auto& t : v) {
+                spend(t);
                 const auto n = t.IsScalar() ? parse_int(t.Scalar()) : std::nullopt;
                 if (!n || *n < 0 || *n > INT32_MAX) throw SuiteError(at(t) + ": tokens: expected a token id (integer >= 0)");
                 ids.push_back(static_cast<std::int32_t>(*n));
@@ -152,6 +191,8 @@ public:
         if (const auto v = root["models"]; v) {
             if (!v.IsMap()) throw SuiteError(at(v) + ": models: expected a mapping name -> model file");
             for (const auto& kv : v) {
+                spend(kv.first);
+                spend(kv.second);
                 const std::string name = kv.first.Scalar();
                 const std::string file = scalar(kv.second, "models." + name, "a model file");
                 s.models.emplace_back(name, resolve(expand_variables(file, at(kv.second)), base_));
@@ -159,25 +200,34 @@ public:
         }
         if (const auto v = root["paths"]; v) {
             if (!v.IsMap()) throw SuiteError(at(v) + ": paths: expected a mapping name -> {model, backend, mode, matmul}");
-            for (const auto& kv : v) s.paths.push_back(path(kv.first, kv.second, s.models));
+            const ModelIndex models = index_models(s.models);
+            for (const auto& kv : v) {
+                spend(kv.first);
+                spend(kv.second);
+                s.paths.push_back(path(kv.first, kv.second, models));
+            }
         }
         if (const auto v = root["contracts"]; v) {
             if (!v.IsSequence()) throw SuiteError(at(v) + ": contracts: expected a list of {file, labels, timeout}");
-            for (const auto& item : v) s.contracts.push_back(contract(item));
+            for (const auto& item : v) {
+                spend(item);
+                s.contracts.push_back(contract(item));
+            }
         }
         return s;
     }
 
-private:
     std::string at(const YAML::Node& n) const {
         const auto m = n.Mark();
         if (m.line < 0) return file_;
         return file_ + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
     }
 
-    void check_keys(const YAML::Node& map, const std::vector<std::string>& allowed, const std::string& what) const {
+    void check_keys(const YAML::Node& map, const std::vector<std::string>& allowed, const std::string& what) {
         std::set<std::string> seen;
         for (const auto& kv : map) {
+            spend(kv.first);
+            spend(kv.second);
             if (!kv.first.IsScalar()) throw SuiteError(at(kv.first) + ": " + what + ": keys must be strings");
             const std::string& k = kv.first.Scalar();
             if (!seen.insert(k).second) throw SuiteError(at(kv.first) + ": " + what + ": `" + k + "` given twice");
@@ -196,8 +246,9 @@ private:
         return n.Scalar();
     }
 
-    std::vector<std::string> labels(const YAML::Node& n) const {
+    std::vector<std::string> labels(const YAML::Node& n) {
         std::vector<std::string> out;
+        std::set<std::string> seen;
         if (n.IsScalar()) {
             if (!is_label(n.Scalar())) throw SuiteError(at(n) + ": labels: `" + n.Scalar() + "` is not a label");
             out.push_back(n.Scalar());
@@ -205,10 +256,11 @@ private:
         }
         if (!n.IsSequence()) throw SuiteError(at(n) + ": labels: expected a list of labels");
         for (const auto& l : n) {
+            spend(l);
             if (!l.IsScalar() || !is_label(l.Scalar())) {
                 throw SuiteError(at(l) + ": labels: expected a label (letters, digits, _ - .)");
             }
-            if (std::find(out.begin(), out.end(), l.Scalar()) == out.end()) out.push_back(l.Scalar());
+            if (seen.insert(l.Scalar()).second) out.push_back(l.Scalar());
         }
         return out;
     }
@@ -220,7 +272,7 @@ private:
     }
 
     PathSpec path(const YAML::Node& key, const YAML::Node& v,
-                  const std::vector<std::pair<std::string, std::string>>& models) const {
+                  const ModelIndex& models) {
         PathSpec p;
         p.name = key.Scalar();
         p.origin = at(key);
@@ -233,7 +285,10 @@ private:
         for (const auto& kv : v) {
             const std::string k = kv.first.Scalar();
             if (k == "inject" && kv.second.IsSequence()) {
-                for (const auto& f : kv.second) set_path_field(p, k, scalar(f, "inject", "LAYER:SLOT:scale=F"), at(f), models, base_);
+                for (const auto& f : kv.second) {
+                    spend(f);
+                    set_path_field(p, k, scalar(f, "inject", "LAYER:SLOT:scale=F"), at(f), models, base_);
+                }
                 continue;
             }
             set_path_field(p, k, scalar(kv.second, "path " + p.name + "." + k, "a value"), at(kv.second), models, base_);
@@ -241,7 +296,7 @@ private:
         return p;
     }
 
-    ContractEntry contract(const YAML::Node& item) const {
+    ContractEntry contract(const YAML::Node& item) {
         ContractEntry c;
         c.origin = at(item);
         if (item.IsScalar()) {
@@ -259,6 +314,7 @@ private:
 
     std::string file_;
     std::filesystem::path base_;
+    contract::YamlBudget budget_;
 };
 
 }  // namespace
@@ -364,7 +420,7 @@ SuiteConfig load_suite(const std::filesystem::path& file) {
 }
 
 SuiteConfig parse_suite(std::string_view text, const std::string& file_name, const std::filesystem::path& base_dir) {
-    return Reader(file_name, base_dir).read(text);
+    return Reader(file_name, base_dir, text.size()).read(text);
 }
 
 void apply_path_option(SuiteConfig& suite, std::string_view option) {
@@ -399,7 +455,7 @@ void apply_path_option(SuiteConfig& suite, std::string_view option) {
         if (e == std::string::npos) throw SuiteError(where + ": '" + item + "' is not key=value");
         const std::string key = trim(std::string_view(item).substr(0, e));
         const std::string value = trim(std::string_view(item).substr(e + 1));
-        set_path_field(*p, key, value, where, suite.models, {});
+        set_path_field(*p, key, value, where, index_models(suite.models), {});
         if (key == "model") has_model = true;
     }
     if (!has_model) throw SuiteError(where + ": a new path needs model=FILE");

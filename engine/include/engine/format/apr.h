@@ -315,7 +315,8 @@ public:
 
     /// Declares a tensor; `ne` in ggml order (ne[0] fastest), stored reversed. Throws
     /// UsageError on an empty, over-long (> 256 bytes) or duplicate name, more than 8 dims, a
-    /// negative dim, or ne[0] not a multiple of the dtype's block size. Only before
+    /// negative dim, non-zero dims whose product exceeds 2^63-1, or ne[0] not a multiple of the
+    /// dtype's block size. Only before
     /// write_header().
     void add_tensor(std::string name, DType dtype, std::vector<std::int64_t> ne);
 

@@ -31,7 +31,8 @@ public:
     void add(std::string key, Value value);
 
     /// Declares a tensor (ne[0] fastest). Throws UsageError on a duplicate name, 0 or more
-    /// than 4 dims, or ne[0] not a multiple of the type's block size.
+    /// than 4 dims, non-zero dims whose product exceeds 2^63-1, or ne[0] not a multiple of the
+    /// type's block size.
     void add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> ne);
 
     /// Writes the header, metadata, tensor infos and the padding before the data section.

@@ -1,5 +1,7 @@
 // APR v2 dtype bytes (aprender's TensorDType, GH-438 ids) and their byte sizes.
 
+#include <algorithm>
+
 #include "engine/format/apr.h"
 
 namespace parity::apr {
@@ -120,8 +122,10 @@ std::optional<std::uint64_t> byte_size(DType t, std::int64_t ne0, std::int64_t n
 }
 
 std::int64_t TensorInfo::n_elements() const noexcept {
+    // The reader and the writer check that the product of the non-zero dims fits int64.
+    if (std::find(ne.begin(), ne.end(), 0) != ne.end()) return 0;
     std::int64_t n = 1;
-    for (auto d : ne) n *= d;  // validated against overflow by the reader and the writer
+    for (auto d : ne) n *= d;
     return n;
 }
 

@@ -75,6 +75,18 @@ Json parse_metadata(std::string_view text, const std::string& file, std::uint64_
     } catch (const Json::parse_error& e) {
         const std::uint64_t at = e.byte == 0 ? 0 : std::min<std::uint64_t>(e.byte - 1, text.size());
         throw FormatError(file, base + at, "metadata is not valid JSON: " + strip_exception_id(e.what()));
+    } catch (const Json::exception& e) {
+        // A number too large for a double (out_of_range 406) carries no position, but its
+        // message quotes the number: point at the first place the text has it.
+        const std::string cause = strip_exception_id(e.what());
+        std::size_t at = 0;
+        const auto open = cause.find('\'');
+        const auto close = cause.rfind('\'');
+        if (open != std::string::npos && close > open + 1) {
+            const auto found = text.find(std::string_view(cause).substr(open + 1, close - open - 1));
+            if (found != std::string_view::npos) at = found;
+        }
+        throw FormatError(file, base + at, "metadata is not valid JSON: " + cause);
     }
     if (!j.is_object()) {
         throw FormatError(file, base, std::string("metadata must be a JSON object, found ") + j.type_name());

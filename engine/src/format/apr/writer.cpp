@@ -60,11 +60,18 @@ void Writer::add_tensor(std::string name, DType dtype, std::vector<std::int64_t>
         std::any_of(ne.begin(), ne.end(), [](std::int64_t d) { return d < 0; })) {
         throw UsageError(path_ + ": tensor '" + name + "' needs 0.." + std::to_string(kMaxDims) + " non-negative dims");
     }
-    std::int64_t n = 1;
+    // As the reader: the non-zero dims' product must fit, so no count overflows even when empty.
+    std::int64_t nonzero = 1;
+    bool empty = false;
     for (auto d : ne) {
-        if (d != 0 && n > INT64_MAX / d) throw UsageError(path_ + ": tensor '" + name + "' has too many elements");
-        n *= d;
+        if (d == 0) {
+            empty = true;
+            continue;
+        }
+        if (nonzero > INT64_MAX / d) throw UsageError(path_ + ": tensor '" + name + "' has too many elements");
+        nonzero *= d;
     }
+    const std::int64_t n = empty ? 0 : nonzero;
     TensorInfo t;
     t.name = std::move(name);
     t.dtype = dtype;

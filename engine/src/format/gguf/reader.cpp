@@ -92,7 +92,11 @@ public:
             cur_.fail(at_dims, who + " has n_dims " + std::to_string(n_dims) + ", expected 1.." +
                                    std::to_string(kMaxDims));
         }
-        std::int64_t product = 1;
+        // The product of the non-zero dimensions must fit: then so does every partial product,
+        // the element count and the row count, even when a zero dimension makes the tensor
+        // empty (an empty [0, 2^40, 2^40] still has 2^80 rows of nothing).
+        std::int64_t nonzero = 1;
+        bool empty = false;
         for (std::uint32_t d = 0; d < n_dims; ++d) {
             const std::uint64_t at = cur_.pos();
             const auto ne = cur_.read<std::uint64_t>(who + " ne[" + std::to_string(d) + "]");
@@ -100,12 +104,16 @@ public:
                 cur_.fail(at, who + " ne[" + std::to_string(d) + "] = " + std::to_string(ne) + " is negative as int64");
             }
             const auto sne = static_cast<std::int64_t>(ne);
-            if (sne != 0 && product > std::numeric_limits<std::int64_t>::max() / sne) {
-                cur_.fail(at, who + " shape overflows: the product of its dimensions exceeds 2^63-1");
+            if (sne == 0) {
+                empty = true;
+            } else if (nonzero > std::numeric_limits<std::int64_t>::max() / sne) {
+                cur_.fail(at, who + " shape overflows: the product of its non-zero dimensions exceeds 2^63-1");
+            } else {
+                nonzero *= sne;
             }
-            product *= sne;
             t.ne.push_back(sne);
         }
+        const std::int64_t product = empty ? 0 : nonzero;
         const std::uint64_t at_type = cur_.pos();
         const auto type_id = cur_.read<std::uint32_t>(who + " type");
         const auto tr = ggml_type_traits(type_id);

@@ -1,5 +1,6 @@
 // Value helpers and the small queries of gguf::File that do not parse.
 
+#include <algorithm>
 #include <limits>
 
 #include "engine/error.h"
@@ -62,13 +63,17 @@ std::optional<double> Value::as_number() const noexcept {
         v);
 }
 
+// A zero dimension gives 0 before any product is formed; the reader checks that the product of
+// the non-zero dimensions fits int64, so the products below cannot overflow.
 std::int64_t TensorInfo::n_elements() const noexcept {
+    if (std::find(ne.begin(), ne.end(), 0) != ne.end()) return 0;
     std::int64_t n = 1;
     for (auto d : ne) n *= d;
     return n;
 }
 
 std::int64_t TensorInfo::n_rows() const noexcept {
+    if (ne.size() > 1 && std::find(ne.begin() + 1, ne.end(), 0) != ne.end()) return 0;
     std::int64_t n = 1;
     for (std::size_t i = 1; i < ne.size(); ++i) n *= ne[i];
     return n;
@@ -127,6 +132,8 @@ std::vector<float> File::dequantize(const TensorInfo& t) const {
         throw UsageError(path_ + ": tensor '" + t.name + "' has type " + std::string(type_name(t.type)) +
                          ", which cannot be dequantized");
     }
+    // An empty tensor may still claim ~2^63 rows of nothing: never loop over them.
+    if (t.n_elements() == 0) return {};
     std::vector<float> out(static_cast<std::size_t>(t.n_elements()));
     const auto data = tensor_data(t);
     const std::size_t row_bytes = row_size(t.type, t.ne[0]);

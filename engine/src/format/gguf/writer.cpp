@@ -35,6 +35,13 @@ void Writer::add_tensor(std::string name, GgmlType type, std::vector<std::int64_
         std::any_of(ne.begin(), ne.end(), [](std::int64_t d) { return d < 0; })) {
         throw UsageError(path_ + ": tensor '" + name + "' needs 1..4 non-negative dims");
     }
+    // As the reader: the non-zero dims' product must fit, so no count overflows even when empty.
+    std::int64_t nonzero = 1;
+    for (auto d : ne) {
+        if (d == 0) continue;
+        if (nonzero > INT64_MAX / d) throw UsageError(path_ + ": tensor '" + name + "' has too many elements");
+        nonzero *= d;
+    }
     const auto& tr = traits(type);
     if (ne[0] % tr.block_size != 0) {
         throw UsageError(path_ + ": tensor '" + name + "' row length " + std::to_string(ne[0]) +

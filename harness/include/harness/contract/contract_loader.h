@@ -1,7 +1,8 @@
 #pragma once
 // Loads a contract from YAML. Two kinds of failure are kept apart:
 //  - the file cannot be read, or is not YAML at all: an exception (IoError, ContractParseError)
-//    naming the file and line:column — nothing can be said about its contents;
+//    naming the file and line:column — nothing can be said about its contents; YAML beyond the
+//    limits of harness/contract/yaml_limits.h (too deep, an alias bomb) is a ContractParseError;
 //  - the YAML is fine but does not fit the schema (a list where a string belongs, a missing
 //    `metadata`, an unknown key, an unknown obligation type): the contract is still returned,
 //    with those problems as Findings in `load_findings` (rules SCHEMA-100..105), so that one

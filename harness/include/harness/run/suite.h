@@ -17,7 +17,8 @@
 // ${NAME} and ${NAME:-default} expand from the environment in model files, path models and
 // contract files; a relative file is taken from the suite file's directory. Unknown keys, wrong
 // types and unknown enum values are errors naming FILE:LINE:COLUMN (a typo never falls back to
-// a default).
+// a default), and so is YAML beyond the limits of harness/contract/yaml_limits.h (too deep, an
+// alias bomb).
 //
 // Path fields: model (required: a `models` name or a file), backend (cpu | cuda; default cpu),
 // mode (full_sequence | incremental; default full_sequence), matmul (dequant | ggml; default
