@@ -218,34 +218,31 @@ TEST(Synth, WeightsHaveTheDocumentedScale) {
     EXPECT_NEAR(n_std, 0.05, 0.01);
 }
 
+/// layers, n_embd, n_ff, heads, kv heads, vocabulary, tied: one published configuration.
+struct PublishedShape {
+    int layers, embd, ff, heads, kv, vocab;
+    bool tied;
+};
+
+void expect_shape(const synth::ModelShape& s, const PublishedShape& p) {
+    SCOPED_TRACE(s.name);
+    EXPECT_EQ(s.n_layers, p.layers);
+    EXPECT_EQ(s.n_embd, p.embd);
+    EXPECT_EQ(s.n_ff, p.ff);
+    EXPECT_EQ(s.n_head, p.heads);
+    EXPECT_EQ(s.n_head_kv, p.kv);
+    EXPECT_EQ(s.n_vocab, p.vocab);
+    EXPECT_EQ(s.tied, p.tied);
+}
+
 // The published configurations (Qwen2.5-0.5B, Qwen2.5-7B, Meta-Llama-3-8B config.json): the large
 // vocabularies exercise the output projection as real models do.
 TEST(Synth, PresetsHaveTheRealModelsShapes) {
-    const auto small = synth::preset("qwen2", "bench-0.5b");
-    EXPECT_EQ(small.n_layers, 24);
-    EXPECT_EQ(small.n_embd, 896);
-    EXPECT_EQ(small.n_ff, 4864);
-    EXPECT_EQ(small.n_head, 14);
-    EXPECT_EQ(small.n_head_kv, 2);
-    EXPECT_EQ(small.n_vocab, 151936);
-    EXPECT_TRUE(small.tied);
-    const auto big = synth::preset("qwen2", "bench-7b");
-    EXPECT_EQ(big.n_layers, 28);
-    EXPECT_EQ(big.n_embd, 3584);
-    EXPECT_EQ(big.n_ff, 18944);
-    EXPECT_EQ(big.n_head, 28);
-    EXPECT_EQ(big.n_head_kv, 4);
-    EXPECT_EQ(big.n_vocab, 152064);
-    EXPECT_FALSE(big.tied);
+    expect_shape(synth::preset("qwen2", "bench-0.5b"), {24, 896, 4864, 14, 2, 151936, true});
+    expect_shape(synth::preset("qwen2", "bench-7b"), {28, 3584, 18944, 28, 4, 152064, false});
     const auto llama3 = synth::preset("llama", "llama3-8b");
-    EXPECT_EQ(llama3.n_layers, 32);
-    EXPECT_EQ(llama3.n_embd, 4096);
-    EXPECT_EQ(llama3.n_ff, 14336);
-    EXPECT_EQ(llama3.n_head, 32);
-    EXPECT_EQ(llama3.n_head_kv, 8);
-    EXPECT_EQ(llama3.n_vocab, 128256);
+    expect_shape(llama3, {32, 4096, 14336, 32, 8, 128256, false});
     EXPECT_FLOAT_EQ(llama3.rope_base, 500000.0f);
-    EXPECT_FALSE(llama3.tied);
     EXPECT_THROW(synth::preset("qwen2", "llama3-8b"), UsageError);
 }
 

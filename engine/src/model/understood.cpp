@@ -11,8 +11,9 @@ namespace parity::model_detail {
 
 namespace {
 
-/// `<arch>.` keys that only describe the model or feed the hyper-parameters the graph reads.
-constexpr std::array<std::string_view, 13> kUnderstoodKeys = {
+/// `<arch>.` keys that only describe the model or feed the hyper-parameters the graph reads
+/// (attention.value_length is checked on its own).
+constexpr std::array<std::string_view, 12> kUnderstoodKeys = {
     "context_length",
     "embedding_length",
     "block_count",
@@ -25,7 +26,6 @@ constexpr std::array<std::string_view, 13> kUnderstoodKeys = {
     "rope.freq_base",
     "rope.dimension_count",
     "rope.scaling.original_context_length",  // read by YaRN only, which is refused below
-    "attention.value_length",                // checked against key_length below
 };
 
 [[noreturn]] void refuse(const ModelFile& f, const std::string& what) {

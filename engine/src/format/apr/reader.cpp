@@ -11,6 +11,7 @@
 #include "metadata.h"
 #include "engine/format/apr.h"
 #include "engine/error.h"
+#include "engine/format/shape_product.h"
 
 namespace parity::apr {
 
@@ -168,28 +169,17 @@ public:
         }
         need(8u * ndim, tname + " dims");
         const std::uint64_t at_dims = pos;
-        // The product of the non-zero dims must fit int64: then so does every partial product
-        // in any order (TensorInfo::n_elements multiplies in ne order), also when a zero dim
-        // makes the tensor empty.
-        constexpr auto kMax = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-        std::uint64_t nonzero = 1;
-        bool empty = false;
+        ShapeProduct shape;
         for (std::uint8_t d = 0; d < ndim; ++d) {
             const auto dim = load_le<std::uint64_t>(bytes_.data() + pos);
-            if (dim > kMax) {
+            if (dim > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
                 fail(pos, tname + " dims[" + std::to_string(d) + "] = " + std::to_string(dim) + " is too large");
             }
-            if (dim == 0) {
-                empty = true;
-            } else if (nonzero > kMax / dim) {
-                fail(pos, tname + " shape overflows: the product of its non-zero dims exceeds 2^63-1");
-            } else {
-                nonzero *= dim;
-            }
+            if (!shape.times(dim)) fail(pos, tname + " shape overflows: the product of its non-zero dims exceeds 2^63-1");
             t.dims.push_back(dim);
             pos += 8;
         }
-        const std::uint64_t product = empty ? 0 : nonzero;
+        const auto product = static_cast<std::uint64_t>(shape.elements());
         for (auto it = t.dims.rbegin(); it != t.dims.rend(); ++it) t.ne.push_back(static_cast<std::int64_t>(*it));
 
         need(16, tname + " offset and size");

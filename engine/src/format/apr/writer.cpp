@@ -10,6 +10,7 @@
 #include "metadata.h"
 #include "engine/format/apr.h"
 #include "engine/error.h"
+#include "engine/format/shape_product.h"
 
 namespace parity::apr {
 
@@ -60,18 +61,13 @@ void Writer::add_tensor(std::string name, DType dtype, std::vector<std::int64_t>
         std::any_of(ne.begin(), ne.end(), [](std::int64_t d) { return d < 0; })) {
         throw UsageError(path_ + ": tensor '" + name + "' needs 0.." + std::to_string(kMaxDims) + " non-negative dims");
     }
-    // As the reader: the non-zero dims' product must fit, so no count overflows even when empty.
-    std::int64_t nonzero = 1;
-    bool empty = false;
+    ShapeProduct shape;  // as the reader, so no count of the tensor overflows
     for (auto d : ne) {
-        if (d == 0) {
-            empty = true;
-            continue;
+        if (!shape.times(static_cast<std::uint64_t>(d))) {
+            throw UsageError(path_ + ": tensor '" + name + "' has too many elements");
         }
-        if (nonzero > INT64_MAX / d) throw UsageError(path_ + ": tensor '" + name + "' has too many elements");
-        nonzero *= d;
     }
-    const std::int64_t n = empty ? 0 : nonzero;
+    const std::int64_t n = shape.elements();
     TensorInfo t;
     t.name = std::move(name);
     t.dtype = dtype;

@@ -8,6 +8,7 @@
 
 #include "byte_cursor.h"
 #include "engine/error.h"
+#include "engine/format/shape_product.h"
 #include "engine/format/gguf.h"
 
 namespace parity::gguf {
@@ -92,28 +93,19 @@ public:
             cur_.fail(at_dims, who + " has n_dims " + std::to_string(n_dims) + ", expected 1.." +
                                    std::to_string(kMaxDims));
         }
-        // The product of the non-zero dimensions must fit: then so does every partial product,
-        // the element count and the row count, even when a zero dimension makes the tensor
-        // empty (an empty [0, 2^40, 2^40] still has 2^80 rows of nothing).
-        std::int64_t nonzero = 1;
-        bool empty = false;
+        ShapeProduct shape;
         for (std::uint32_t d = 0; d < n_dims; ++d) {
             const std::uint64_t at = cur_.pos();
             const auto ne = cur_.read<std::uint64_t>(who + " ne[" + std::to_string(d) + "]");
             if (ne > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
                 cur_.fail(at, who + " ne[" + std::to_string(d) + "] = " + std::to_string(ne) + " is negative as int64");
             }
-            const auto sne = static_cast<std::int64_t>(ne);
-            if (sne == 0) {
-                empty = true;
-            } else if (nonzero > std::numeric_limits<std::int64_t>::max() / sne) {
+            if (!shape.times(ne)) {
                 cur_.fail(at, who + " shape overflows: the product of its non-zero dimensions exceeds 2^63-1");
-            } else {
-                nonzero *= sne;
             }
-            t.ne.push_back(sne);
+            t.ne.push_back(static_cast<std::int64_t>(ne));
         }
-        const std::int64_t product = empty ? 0 : nonzero;
+        const std::int64_t product = shape.elements();
         const std::uint64_t at_type = cur_.pos();
         const auto type_id = cur_.read<std::uint32_t>(who + " type");
         const auto tr = ggml_type_traits(type_id);

@@ -4,6 +4,7 @@
 #include <bit>
 
 #include "engine/error.h"
+#include "engine/format/shape_product.h"
 
 namespace parity::gguf {
 
@@ -35,12 +36,11 @@ void Writer::add_tensor(std::string name, GgmlType type, std::vector<std::int64_
         std::any_of(ne.begin(), ne.end(), [](std::int64_t d) { return d < 0; })) {
         throw UsageError(path_ + ": tensor '" + name + "' needs 1..4 non-negative dims");
     }
-    // As the reader: the non-zero dims' product must fit, so no count overflows even when empty.
-    std::int64_t nonzero = 1;
+    ShapeProduct shape;  // as the reader, so no count of the tensor overflows
     for (auto d : ne) {
-        if (d == 0) continue;
-        if (nonzero > INT64_MAX / d) throw UsageError(path_ + ": tensor '" + name + "' has too many elements");
-        nonzero *= d;
+        if (!shape.times(static_cast<std::uint64_t>(d))) {
+            throw UsageError(path_ + ": tensor '" + name + "' has too many elements");
+        }
     }
     const auto& tr = traits(type);
     if (ne[0] % tr.block_size != 0) {
