@@ -347,7 +347,7 @@ TEST_P(CudaAttention, MatchesTheCpu) {
     std::vector<float> scratch(cpu::attention_scratch_floats(static_cast<int>(n_kv), c.head_dim));
     std::vector<float> cpu(q.size());
     for (std::int64_t t = 0; t < c.n_tok; ++t) {
-        cpu::attend(cache, 0, shape, q.data() + t * qd, c.pos0 + static_cast<int>(t), 0, c.n_head, scratch.data(),
+        cpu::attend(cache, 0, shape, q.data() + t * qd, 0, c.pos0 + static_cast<int>(t), 0, c.n_head, scratch.data(),
                     cpu.data() + t * qd);
     }
     // f32: the scores and sums match to double precision; expf differs from glibc's by <= 2 ulp,
@@ -388,7 +388,7 @@ TEST(CudaAttention, LongContextUsesTheRaisedSharedMemoryLimit) {
     for (int p = 0; p <= pos0; ++p) cache.store(0, p, k.data() + p * hd, v.data() + p * hd);
     std::vector<float> scratch(cpu::attention_scratch_floats(pos0 + 1, hd));
     std::vector<float> cpu(q.size());
-    cpu::attend(cache, 0, {2, 1, hd, 1.0f / 8.0f}, q.data(), pos0, 0, 2, scratch.data(), cpu.data());
+    cpu::attend(cache, 0, {2, 1, hd, 1.0f / 8.0f}, q.data(), 0, pos0, 0, 2, scratch.data(), cpu.data());
     // As above (f32); outputs average 20001 values, so they are ~1e-2: the same 1e-6 bounds.
     EXPECT_TRUE(close(gpu, cpu, 1e-6, 1e-6));
 }

@@ -32,7 +32,7 @@ std::string case_name(const ::testing::TestParamInfo<FamilyCase>& info) {
 
 std::vector<FamilyCase> all_cases() {
     std::vector<FamilyCase> out;
-    for (const char* family : {"llama3", "spm"}) {
+    for (const char* family : {"llama3", "spm", "qwen3", "qwen3moe", "gemma3", "phi3"}) {
         for (const char* variant : {"F32", "Q8_0", "Q4_K_M"}) {
             for (ForwardMode mode : {ForwardMode::FullSequence, ForwardMode::Incremental}) {
                 out.push_back({family, variant, mode});

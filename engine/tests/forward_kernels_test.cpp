@@ -101,8 +101,8 @@ TEST_P(VecDotSimd, AgreesWithReference) {
             const Rows r = make_rows(type, n, seed * 31u + static_cast<std::uint32_t>(n), seed % 2 ? 0.2f : 0.0f);
             const float a = simd(n, r.w.data(), r.a.data());
             const float b = ref(n, r.w.data(), r.a.data());
-            if (type == GgmlType::Q8_0 || type == GgmlType::Q4_0) {
-                // The reference's float order block by block: its bits exactly.
+            if (type == GgmlType::Q8_0 || type == GgmlType::Q4_0 || type == GgmlType::Q4_K || type == GgmlType::Q6_K) {
+                // The reference's float order (block by block, or lane by lane): its bits exactly.
                 EXPECT_EQ(std::memcmp(&a, &b, sizeof a), 0) << type_name(type) << " n " << n << " seed " << seed
                                                             << ": " << a << " vs " << b;
             } else {

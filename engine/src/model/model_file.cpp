@@ -7,16 +7,17 @@
 #include <fstream>
 
 #include "engine/error.h"
+#include "engine/model/family.h"
 
 namespace parity {
 
 namespace {
 
 RopeType rope_for_arch(const std::string& arch) {
-    // llama.cpp's LLM_ARCH rope types for the families we run: NEOX for qwen2/qwen3,
-    // NORM for llama and mistral-style models.
-    if (arch == "qwen2" || arch == "qwen3" || arch == "qwen2moe") return RopeType::Neox;
-    return RopeType::Norm;
+    // The family table's rope type; NORM (llama.cpp's default) for an architecture it lacks,
+    // which Model::load refuses anyway.
+    const Family* f = find_family(arch);
+    return f != nullptr ? f->rope : RopeType::Norm;
 }
 
 std::vector<ModelTensor> describe(const gguf::File& f) {
@@ -76,6 +77,19 @@ ModelConfig gguf_config(const gguf::File& f) {
     c.rms_eps = static_cast<float>(opt_num(k + "attention.layer_norm_rms_epsilon", 1e-5));
     c.rope = rope_for_arch(c.arch);
     c.tied = f.find_tensor("output.weight") == nullptr;
+    c.n_expert = static_cast<int>(opt_int(k + "expert_count", 0));
+    c.n_expert_used = static_cast<int>(opt_int(k + "expert_used_count", 0));
+    c.n_ff_expert = static_cast<int>(opt_int(k + "expert_feed_forward_length", 0));
+    c.sliding_window = static_cast<int>(opt_int(k + "attention.sliding_window", 0));
+    c.sliding_window_pattern = static_cast<int>(opt_int(k + "attention.sliding_window_pattern", 0));
+    c.rope_base_local = static_cast<float>(opt_num(k + "rope.freq_base_swa", 0.0));
+    // Linear rope scaling, as llama.cpp reads it (the factor under either key name); other
+    // scaling types are refused by Model::load.
+    if (const gguf::Value* t = f.find(k + "rope.scaling.type");
+        t != nullptr && t->as_string() != nullptr && *t->as_string() == "linear") {
+        const double factor = opt_num(k + "rope.scaling.factor", opt_num(k + "rope.scale_linear", 0.0));
+        if (factor > 0.0) c.rope_freq_scale = static_cast<float>(1.0 / factor);
+    }
     if (f.find(k + "vocab_size") != nullptr) {
         c.n_vocab = static_cast<int>(f.get_int(k + "vocab_size"));
     } else if (const auto* emb = f.find_tensor("token_embd.weight"); emb != nullptr && emb->ne.size() == 2) {

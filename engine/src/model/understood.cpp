@@ -32,7 +32,7 @@ constexpr std::array<std::string_view, 12> kUnderstoodKeys = {
     throw UsageError(f.path() + ": " + what + "; refusing to run a graph that would ignore it");
 }
 
-void check_gguf_keys(const ModelFile& f, const gguf::File& g, const ModelConfig& c) {
+void check_gguf_keys(const ModelFile& f, const gguf::File& g, const ModelConfig& c, const Family& fam) {
     const std::string prefix = c.arch + ".";
     for (const auto& e : g.metadata()) {
         if (e.key.rfind(prefix, 0) != 0) continue;
@@ -47,15 +47,18 @@ void check_gguf_keys(const ModelFile& f, const gguf::File& g, const ModelConfig&
             continue;
         }
         if (std::find(kUnderstoodKeys.begin(), kUnderstoodKeys.end(), rest) != kUnderstoodKeys.end()) continue;
+        if (std::find(fam.extra_keys.begin(), fam.extra_keys.end(), rest) != fam.extra_keys.end()) continue;
+        const bool linear = c.rope_freq_scale != 1.0f;
         if (rest == "rope.scaling.type") {
             const std::string* s = e.value.as_string();
-            if (s != nullptr && *s == "none") continue;
-            refuse(f, who + " = '" + (s ? *s : std::string("?")) + "': only unscaled rope and Llama 3's rope_freqs are implemented");
+            if (s != nullptr && (*s == "none" || *s == "linear")) continue;
+            refuse(f, who + " = '" + (s ? *s : std::string("?")) +
+                          "': only unscaled, linear and Llama 3 (rope_freqs) rope are implemented");
         }
         if (rest == "rope.scaling.factor" || rest == "rope.scale_linear") {
             const auto v = e.value.as_number();
-            if (v && (*v == 0.0 || *v == 1.0)) continue;
-            refuse(f, who + " asks for scaled rope frequencies, which are not implemented");
+            if (v && (*v == 0.0 || *v == 1.0 || linear)) continue;
+            refuse(f, who + " asks for scaled rope frequencies without rope.scaling.type = linear");
         }
         if (rest == "expert_count" || rest == "expert_used_count") {
             const auto v = e.value.as_int();
@@ -79,9 +82,9 @@ void check_apr_fields(const ModelFile& f, const apr::File& a) {
 
 }  // namespace
 
-void refuse_what_is_not_understood(const ModelFile& file, const ModelConfig& config,
+void refuse_what_is_not_understood(const ModelFile& file, const ModelConfig& config, const Family& family,
                                    const std::vector<std::string>& read) {
-    if (const gguf::File* g = file.gguf()) check_gguf_keys(file, *g, config);
+    if (const gguf::File* g = file.gguf()) check_gguf_keys(file, *g, config, family);
     if (const apr::File* a = file.apr()) check_apr_fields(file, *a);
     const std::unordered_set<std::string> known(read.begin(), read.end());
     for (const auto& t : file.tensors()) {

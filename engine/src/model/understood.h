@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/model/family.h"
 #include "engine/model/model_file.h"
 
 namespace parity::model_detail {
@@ -13,10 +14,10 @@ namespace parity::model_detail {
 /// Throws UsageError naming the file and the first problem:
 ///  - a tensor of the file that is not in `read` (the tensors the graph reads), such as a bias
 ///    the family does not have;
-///  - a GGUF key `<arch>.*` the graph does not implement (rope scaling other than none, logit
+///  - a GGUF key `<arch>.*` neither common to every family nor in the family's extra_keys (rope scaling other than none, logit
 ///    softcapping, sliding windows, experts, ...), or a value of a known key it cannot honour;
 ///  - in APR metadata, a non-null rope_scaling, sliding_window or softcapping field.
-void refuse_what_is_not_understood(const ModelFile& file, const ModelConfig& config,
+void refuse_what_is_not_understood(const ModelFile& file, const ModelConfig& config, const Family& family,
                                    const std::vector<std::string>& read);
 
 }  // namespace parity::model_detail

@@ -46,6 +46,14 @@ struct ModelConfig {
     float rms_eps = 1e-5f;
     RopeType rope = RopeType::Norm;
     bool tied = false;   ///< no output.weight: the output projection is token_embd
+    // Family-specific (engine/model/family.h); 0 where the family has no such thing.
+    int n_expert = 0;       ///< experts per mixture-of-experts layer
+    int n_expert_used = 0;  ///< experts each token is routed to
+    int n_ff_expert = 0;    ///< one expert's feed-forward size
+    int sliding_window = 0;          ///< keys a local layer's query sees, itself included
+    int sliding_window_pattern = 0;  ///< layer il is local unless (il + 1) % pattern == 0
+    float rope_base_local = 0.0f;    ///< rope base of the local layers
+    float rope_freq_scale = 1.0f;    ///< 1 / rope.scaling.factor of linear rope scaling
 };
 
 /// The tokenizer as the file stores it (GGUF tokenizer.ggml.* keys, APR tokenizer object).

@@ -73,10 +73,10 @@ std::size_t attention_scratch_floats(int capacity, int head_dim) noexcept {
     return static_cast<std::size_t>(capacity) + 3 * static_cast<std::size_t>(head_dim) + 8;
 }
 
-void attend(const KvCache& kv, int layer, const AttentionShape& s, const float* q, int pos, int h0, int h1,
-            float* scratch, float* out) noexcept {
+void attend(const KvCache& kv, int layer, const AttentionShape& s, const float* q, int first, int pos, int h0,
+            int h1, float* scratch, float* out) noexcept {
     const int hd = s.head_dim;
-    const int n_kv = pos + 1;
+    const int n_kv = pos + 1 - first;
     const int group = s.n_head / s.n_head_kv;
     const std::size_t kv_dim = static_cast<std::size_t>(kv.kv_dim());
     float* scores = scratch;
@@ -92,13 +92,13 @@ void attend(const KvCache& kv, int layer, const AttentionShape& s, const float* 
         const float* qh = q + static_cast<std::ptrdiff_t>(h) * hd;
         if (f16) {
             for (int d = 0; d < hd; ++d) qr[d] = round_f16(qh[d]);
-            const auto* K = reinterpret_cast<const std::uint16_t*>(kv.k(layer));
+            const auto* K = reinterpret_cast<const std::uint16_t*>(kv.k(layer)) + static_cast<std::size_t>(first) * kv_dim;
             for (int j = 0; j < n_kv; ++j) {
                 const std::uint16_t* kr = K + static_cast<std::size_t>(j) * kv_dim + static_cast<std::size_t>(g) * hd;
                 scores[j] = static_cast<float>(dot_f16_double(kr, qr, hd)) * s.scale;
             }
         } else {
-            const auto* K = reinterpret_cast<const float*>(kv.k(layer));
+            const auto* K = reinterpret_cast<const float*>(kv.k(layer)) + static_cast<std::size_t>(first) * kv_dim;
             for (int j = 0; j < n_kv; ++j) {
                 const float* kr = K + static_cast<std::size_t>(j) * kv_dim + static_cast<std::size_t>(g) * hd;
                 scores[j] = static_cast<float>(dot_f32_double(kr, qh, hd)) * s.scale;
@@ -107,14 +107,14 @@ void attend(const KvCache& kv, int layer, const AttentionShape& s, const float* 
         softmax(scores, n_kv);
         for (int d = 0; d < hd; ++d) acc[d] = 0.0;
         if (f16) {
-            const auto* V = reinterpret_cast<const std::uint16_t*>(kv.v(layer));
+            const auto* V = reinterpret_cast<const std::uint16_t*>(kv.v(layer)) + static_cast<std::size_t>(first) * kv_dim;
             for (int j = 0; j < n_kv; ++j) {
                 const float p = round_f16(scores[j]);
                 const std::uint16_t* vr = V + static_cast<std::size_t>(j) * kv_dim + static_cast<std::size_t>(g) * hd;
                 for (int d = 0; d < hd; ++d) acc[d] += static_cast<double>(fp16_to_fp32(vr[d]) * p);
             }
         } else {
-            const auto* V = reinterpret_cast<const float*>(kv.v(layer));
+            const auto* V = reinterpret_cast<const float*>(kv.v(layer)) + static_cast<std::size_t>(first) * kv_dim;
             for (int j = 0; j < n_kv; ++j) {
                 const float p = scores[j];
                 const float* vr = V + static_cast<std::size_t>(j) * kv_dim + static_cast<std::size_t>(g) * hd;

@@ -42,18 +42,20 @@ struct AttentionShape {
     int n_head = 0;
     int n_head_kv = 0;
     int head_dim = 0;
-    float scale = 1.0f;  ///< 1 / sqrt(head_dim)
+    float scale = 1.0f;  ///< multiplies the scores (1 / sqrt(head_dim), or 1 when q is prescaled)
 };
 
 /// Floats of scratch attend() needs per thread for a cache of `capacity` positions.
 std::size_t attention_scratch_floats(int capacity, int head_dim) noexcept;
 
 /// Attention output of heads [h0, h1) of one query row q ([n_head, head_dim], after RoPE) at
-/// position pos, over cache positions [0, pos] of `layer`; writes out[h * head_dim + d].
+/// position pos, over cache positions [first, pos] of `layer` (first > 0: a sliding window; the
+/// positions before it are masked, which adds nothing to ggml's sums either); writes
+/// out[h * head_dim + d].
 /// Query head h reads kv head h / (n_head / n_head_kv). f32 cache: products in float summed in
 /// double (ggml_vec_dot_f32); f16 cache: q and the attention weights rounded to f16 first
 /// (ggml_vec_dot_f16).
-void attend(const KvCache& kv, int layer, const AttentionShape& s, const float* q, int pos, int h0, int h1,
-            float* scratch, float* out) noexcept;
+void attend(const KvCache& kv, int layer, const AttentionShape& s, const float* q, int first, int pos, int h0,
+            int h1, float* scratch, float* out) noexcept;
 
 }  // namespace parity::cpu

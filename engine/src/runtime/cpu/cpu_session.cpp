@@ -1,28 +1,37 @@
-// The CPU backend: llama.cpp's qwen2 / llama graph on one batch of tokens at a time, with a KV
-// cache, both matmul policies, and trace recording at every slot.
+// The CPU backend: the shared forward graph (engine/runtime/layer_graph.h) executed by ggml's CPU
+// ops reproduced here, with a KV cache, both matmul policies and trace recording.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <string>
 #include <thread>
 
 #include "attention.h"
 #include "cpu_session.h"
+#include "engine/error.h"
+#include "engine/quant/quant.h"
+#include "engine/runtime/gelu.h"
+#include "engine/runtime/layer_graph.h"
 #include "kernels.h"
 #include "matmul.h"
 #include "threads.h"
-#include "engine/error.h"
-#include "engine/quant/quant.h"
 
 namespace parity::cpu {
 
 namespace {
 
+using graph::Buf;
+using graph::Mat;
+using graph::Vec;
+using graph::View;
+
 struct PreparedLayer {
-    PreparedMatrix wq, wk, wv, wo, gate, up, down;
+    PreparedMatrix wq, wk, wv, wo, gate, up, down, router;
+    std::vector<PreparedMatrix> exp_gate, exp_up, exp_down;
 };
 
-class CpuSession final : public Session {
+class CpuSession final : public Session, private graph::GraphOps {
 public:
     CpuSession(const Model& model, const SessionOptions& options);
 
@@ -35,17 +44,39 @@ public:
                   TraceRecorder* trace) override;
 
 private:
+    // graph::GraphOps
+    void embed(std::span<const std::int32_t> tokens) override;
+    void rms_norm(View in, View out, int layer, Vec w) override;
+    void matmul_input(View in) override { pack_.set(ptr(in), in.rows, in.width); }
+    void matmul(int layer, Mat w, int expert, View out) override;
+    void add_bias(View y, int layer, Vec b) override;
+    void scale(View y, float s) override;
+    void add(View y, View x) override { add_inplace(ptr(y), ptr(x), y.rows * y.width); }
+    void mul(View y, View x) override { mul_inplace(ptr(y), ptr(x), y.rows * y.width); }
+    void silu(View y) override;
+    void gelu(View y) override;
+    void rope(View y, int n_heads, int table) override;
+    void attention(int layer, std::int64_t n, int window, float scale) override;
+    std::vector<float> read(View v) override { return {ptr(v), ptr(v) + v.rows * v.width}; }
+    void gather(View src, View dst, std::span<const std::int32_t> rows) override;
+    void scatter_scaled(View src, View dst, std::span<const std::int32_t> rows, std::span<const float> weights) override;
+    void sum_groups(View src, View dst, int k) override;
+    void trace(int layer, TraceSlot slot, View v) override { trace_->add(layer, slot, ptr(v), v.rows, v.width, v.width); }
+    void trace_embed(View v) override { trace_->add_embed(ptr(v), v.rows, v.width); }
+    void trace_final_norm(View v) override { trace_->add_final_norm(ptr(v), v.rows, v.width); }
+
+    float* ptr(View v) {
+        float* base = v.buf == Buf::Logits ? logits_ : bufs_[static_cast<std::size_t>(v.buf)].data();
+        return base + v.row0 * v.width;
+    }
+    const std::vector<float>& vec(int layer, Vec w) const;
     void ensure_batch(std::int64_t n);
-    void layer(int il, std::int64_t n, TraceRecorder* trace);
-    void attention(int il, std::int64_t n);
-    void norm_rows(const float* x, const std::vector<float>& w, float* y, std::int64_t row0, std::int64_t row1);
 
     const Model& model_;
     SessionOptions options_;
     ModelConfig cfg_;
     int threads_;
-    std::int64_t embd_, qd_, kvd_, ff_, hd_;
-    AttentionShape shape_;
+    std::int64_t hd_;
     KvCache kv_;
     int n_past_ = 0;
 
@@ -55,10 +86,13 @@ private:
 
     // Scratch for batch_cap_ tokens (grown by ensure_batch, never per decode step).
     std::int64_t batch_cap_ = 0;
-    std::vector<float> x_, cur_, q_, k_, v_, attn_, o_, gate_, up_, down_, cs_;
+    std::array<std::vector<float>, graph::kBufCount> bufs_;
+    std::vector<std::vector<float>> cs_;  // per rope table: [batch, head_dim] cos/sin
     std::vector<float> att_scratch_;
     std::size_t att_stride_ = 0;
     ActivationPack pack_;
+    float* logits_ = nullptr;           // the caller's logits during evaluate()
+    TraceRecorder* trace_ = nullptr;    // the caller's recorder during evaluate()
 };
 
 CpuSession::CpuSession(const Model& model, const SessionOptions& options)
@@ -66,195 +100,217 @@ CpuSession::CpuSession(const Model& model, const SessionOptions& options)
       options_(options),
       cfg_(model.config()),
       threads_(resolve_threads(options.threads)),
-      embd_(cfg_.n_embd),
-      qd_(model.q_dim()),
-      kvd_(model.kv_dim()),
-      ff_(cfg_.n_ff),
       hd_(cfg_.head_dim),
-      shape_{cfg_.n_head, cfg_.n_head_kv, cfg_.head_dim, 1.0f / std::sqrt(static_cast<float>(cfg_.head_dim))},
       kv_(options.kv_type, cfg_.n_layers,
           options.max_context > 0 ? options.max_context : (cfg_.n_ctx > 0 ? cfg_.n_ctx : 4096), model.kv_dim()) {
     options_.threads = threads_;
     const MatmulPolicy p = options.matmul;
+    auto prep = [&](const WeightMatrix& w) { return prepare_matrix(w, p, dequant_store_); };
+    auto prep_all = [&](const std::vector<WeightMatrix>& ws) {
+        std::vector<PreparedMatrix> out;
+        for (const WeightMatrix& w : ws) out.push_back(prep(w));
+        return out;
+    };
+    const bool moe = model.family().ffn == FfnKind::MoeSwiGlu;
     for (const LayerWeights& L : model.layers()) {
-        layers_.push_back({prepare_matrix(L.wq, p, dequant_store_), prepare_matrix(L.wk, p, dequant_store_),
-                           prepare_matrix(L.wv, p, dequant_store_), prepare_matrix(L.wo, p, dequant_store_),
-                           prepare_matrix(L.ffn_gate, p, dequant_store_), prepare_matrix(L.ffn_up, p, dequant_store_),
-                           prepare_matrix(L.ffn_down, p, dequant_store_)});
+        PreparedLayer P{prep(L.wq), prep(L.wk), prep(L.wv), prep(L.wo), {}, {}, {}, {}, {}, {}, {}};
+        if (moe) {
+            P.router = prep(L.router);
+            P.exp_gate = prep_all(L.exp_gate);
+            P.exp_up = prep_all(L.exp_up);
+            P.exp_down = prep_all(L.exp_down);
+        } else {
+            P.gate = prep(L.ffn_gate);
+            P.up = prep(L.ffn_up);
+            P.down = prep(L.ffn_down);
+        }
+        layers_.push_back(std::move(P));
     }
-    output_ = prepare_matrix(model.output(), p, dequant_store_);
+    output_ = prep(model.output());
     att_stride_ = attention_scratch_floats(kv_.capacity(), cfg_.head_dim);
     att_scratch_.resize(att_stride_ * static_cast<std::size_t>(threads_));
+    cs_.resize(model.rope_tables().size());
     ensure_batch(1);
 }
 
 void CpuSession::ensure_batch(std::int64_t n) {
     if (n <= batch_cap_) return;
-    auto grow = [n](std::vector<float>& v, std::int64_t width) { v.resize(static_cast<std::size_t>(n * width)); };
-    grow(x_, embd_);
-    grow(cur_, embd_);
-    grow(q_, qd_);
-    grow(k_, kvd_);
-    grow(v_, kvd_);
-    grow(attn_, qd_);
-    grow(o_, embd_);
-    grow(gate_, ff_);
-    grow(up_, ff_);
-    grow(down_, embd_);
-    grow(cs_, hd_);
-    pack_.reserve(n, std::max({embd_, qd_, ff_}));
+    std::int64_t widest = 0;
+    for (int b = 0; b < graph::kBufCount; ++b) {
+        const auto buf = static_cast<Buf>(b);
+        if (buf == Buf::Logits) continue;
+        const std::int64_t width = graph::buffer_width(model_, buf);
+        bufs_[static_cast<std::size_t>(b)].resize(static_cast<std::size_t>(graph::buffer_rows(model_, buf, n) * width));
+        if (graph::buffer_rows(model_, buf, n) > 0) widest = std::max(widest, width);
+    }
+    for (auto& cs : cs_) cs.resize(static_cast<std::size_t>(n * hd_));
+    pack_.reserve(n, widest);
     batch_cap_ = n;
 }
 
-void CpuSession::norm_rows(const float* x, const std::vector<float>& w, float* y, std::int64_t row0,
-                           std::int64_t row1) {
-    for (std::int64_t t = row0; t < row1; ++t) rms_norm(x + t * embd_, w.data(), y + t * embd_, embd_, cfg_.rms_eps);
+const std::vector<float>& CpuSession::vec(int layer, Vec w) const {
+    if (w == Vec::OutputNorm) return model_.output_norm();
+    const LayerWeights& L = model_.layers()[static_cast<std::size_t>(layer)];
+    switch (w) {
+        case Vec::AttnNorm: return L.attn_norm;
+        case Vec::QNorm: return L.q_norm;
+        case Vec::KNorm: return L.k_norm;
+        case Vec::PostAttnNorm: return L.post_attn_norm;
+        case Vec::FfnNorm: return L.ffn_norm;
+        case Vec::PostFfnNorm: return L.post_ffn_norm;
+        case Vec::Bq: return L.bq;
+        case Vec::Bk: return L.bk;
+        case Vec::Bv: return L.bv;
+        case Vec::OutputNorm: break;
+    }
+    return model_.output_norm();
 }
 
-void CpuSession::attention(int il, std::int64_t n) {
-    const std::int64_t n_items = n * shape_.n_head;
+void CpuSession::embed(std::span<const std::int32_t> tokens) {
+    const WeightMatrix& te = model_.token_embd();
+    float* x = bufs_[static_cast<std::size_t>(Buf::X)].data();
+    for (std::size_t t = 0; t < tokens.size(); ++t) {
+        dequantize_row(te.type, te.row(tokens[t]),
+                       {x + static_cast<std::int64_t>(t) * cfg_.n_embd, static_cast<std::size_t>(cfg_.n_embd)});
+    }
+}
+
+void CpuSession::rms_norm(View in, View out, int layer, Vec w) {
+    const float* wv = vec(layer, w).data();
+    const float* x = ptr(in);
+    float* y = ptr(out);
+    for (std::int64_t r = 0; r < in.rows; ++r) cpu::rms_norm(x + r * in.width, wv, y + r * in.width, in.width, cfg_.rms_eps);
+}
+
+void CpuSession::matmul(int layer, Mat w, int expert, View out) {
+    const PreparedMatrix* m = &output_;
+    if (w != Mat::Output) {
+        const PreparedLayer& P = layers_[static_cast<std::size_t>(layer)];
+        const auto e = static_cast<std::size_t>(expert);
+        switch (w) {
+            case Mat::Wq: m = &P.wq; break;
+            case Mat::Wk: m = &P.wk; break;
+            case Mat::Wv: m = &P.wv; break;
+            case Mat::Wo: m = &P.wo; break;
+            case Mat::Gate: m = &P.gate; break;
+            case Mat::Up: m = &P.up; break;
+            case Mat::Down: m = &P.down; break;
+            case Mat::Router: m = &P.router; break;
+            case Mat::ExpGate: m = &P.exp_gate[e]; break;
+            case Mat::ExpUp: m = &P.exp_up[e]; break;
+            case Mat::ExpDown: m = &P.exp_down[e]; break;
+            case Mat::Output: break;
+        }
+    }
+    cpu::matmul(*m, pack_, ptr(out), threads_);
+}
+
+void CpuSession::add_bias(View y, int layer, Vec b) {
+    const float* bv = vec(layer, b).data();
+    float* p = ptr(y);
+    for (std::int64_t r = 0; r < y.rows; ++r) add_inplace(p + r * y.width, bv, y.width);
+}
+
+void CpuSession::scale(View y, float s) {
+    float* p = ptr(y);
+    for (std::int64_t i = 0; i < y.rows * y.width; ++i) p[i] *= s;
+}
+
+void CpuSession::silu(View y) {
+    float* p = ptr(y);
+    const std::int64_t n = y.rows * y.width;
+    const int chunks = static_cast<int>(std::min<std::int64_t>(threads_, std::max<std::int64_t>(1, n / 4096)));
+    run_chunks(chunks, [&](int c) {
+        const std::int64_t b = chunk_begin(n, chunks, c);
+        cpu::silu(p + b, p + b, chunk_begin(n, chunks, c + 1) - b);
+    });
+}
+
+void CpuSession::gelu(View y) {
+    float* p = ptr(y);
+    const bool table = options_.matmul == MatmulPolicy::Ggml;
+    for (std::int64_t i = 0; i < y.rows * y.width; ++i) p[i] = table ? gelu_ggml(p[i]) : gelu_tanh(p[i]);
+}
+
+void CpuSession::rope(View y, int n_heads, int table) {
+    const float* cs = cs_[static_cast<std::size_t>(table)].data();
+    float* p = ptr(y);
+    for (std::int64_t t = 0; t < y.rows; ++t) {
+        cpu::rope(p + t * y.width, n_heads, cfg_.head_dim, cfg_.head_dim, cs + (y.row0 + t) * hd_, cfg_.rope);
+    }
+}
+
+void CpuSession::attention(int layer, std::int64_t n, int window, float scale) {
+    const float* k = bufs_[static_cast<std::size_t>(Buf::K)].data();
+    const float* v = bufs_[static_cast<std::size_t>(Buf::V)].data();
+    const float* q = bufs_[static_cast<std::size_t>(Buf::Q)].data();
+    float* out = bufs_[static_cast<std::size_t>(Buf::Attn)].data();
+    const std::int64_t kvd = model_.kv_dim();
+    const std::int64_t qd = model_.q_dim();
+    for (std::int64_t t = 0; t < n; ++t) kv_.store(layer, n_past_ + static_cast<int>(t), k + t * kvd, v + t * kvd);
+    const AttentionShape shape{cfg_.n_head, cfg_.n_head_kv, cfg_.head_dim, scale};
+    const std::int64_t n_items = n * shape.n_head;
     const int chunks = static_cast<int>(std::min<std::int64_t>(threads_, n_items));
     run_chunks(chunks, [&](int c) {
         float* scratch = att_scratch_.data() + static_cast<std::size_t>(c) * att_stride_;
         const std::int64_t i1 = chunk_begin(n_items, chunks, c + 1);
         for (std::int64_t i = chunk_begin(n_items, chunks, c); i < i1;) {
-            const std::int64_t t = i / shape_.n_head;
-            const int h0 = static_cast<int>(i % shape_.n_head);
-            const int h1 = static_cast<int>(std::min<std::int64_t>(shape_.n_head, h0 + (i1 - i)));
-            attend(kv_, il, shape_, q_.data() + t * qd_, n_past_ + static_cast<int>(t), h0, h1, scratch,
-                   attn_.data() + t * qd_);
+            const std::int64_t t = i / shape.n_head;
+            const int h0 = static_cast<int>(i % shape.n_head);
+            const int h1 = static_cast<int>(std::min<std::int64_t>(shape.n_head, h0 + (i1 - i)));
+            const int pos = n_past_ + static_cast<int>(t);
+            const int first = window > 0 ? std::max(0, pos - window + 1) : 0;
+            attend(kv_, layer, shape, q + t * qd, first, pos, h0, h1, scratch, out + t * qd);
             i += h1 - h0;
         }
     });
 }
 
-void CpuSession::layer(int il, std::int64_t n, TraceRecorder* trace) {
-    const LayerWeights& L = model_.layers()[static_cast<std::size_t>(il)];
-    const PreparedLayer& P = layers_[static_cast<std::size_t>(il)];
-    // Injected faults change the activation before anything reads it (see FaultInjection).
-    auto inject = [&](TraceSlot slot, std::vector<float>& buf, std::int64_t width) {
-        for (const FaultInjection& f : options_.faults) {
-            if (f.layer != il || f.slot != slot) continue;
-            for (std::int64_t i = 0; i < n * width; ++i) buf[static_cast<std::size_t>(i)] *= f.scale;
-        }
-    };
-    auto record = [&](TraceSlot slot, std::vector<float>& buf, std::int64_t width) {
-        inject(slot, buf, width);
-        if (trace != nullptr) trace->add(il, slot, buf.data(), n, width, width);
-    };
-    auto add_bias = [&](std::vector<float>& y, const std::vector<float>& b, std::int64_t width) {
-        if (b.empty()) return;
-        for (std::int64_t t = 0; t < n; ++t) add_inplace(y.data() + t * width, b.data(), width);
-    };
-
-    // Attention block.
-    norm_rows(x_.data(), L.attn_norm, cur_.data(), 0, n);
-    record(TraceSlot::AttnNorm, cur_, embd_);
-    pack_.set(cur_.data(), n, embd_);
-    matmul(P.wq, pack_, q_.data(), threads_);
-    matmul(P.wk, pack_, k_.data(), threads_);
-    matmul(P.wv, pack_, v_.data(), threads_);
-    add_bias(q_, L.bq, qd_);
-    add_bias(k_, L.bk, kvd_);
-    add_bias(v_, L.bv, kvd_);
-    inject(TraceSlot::Qkv, q_, qd_);
-    inject(TraceSlot::Qkv, k_, kvd_);
-    inject(TraceSlot::Qkv, v_, kvd_);
-    if (trace != nullptr) {
-        trace->add(il, TraceSlot::Qkv, q_.data(), n, qd_, qd_);
-        trace->add(il, TraceSlot::Qkv, k_.data(), n, kvd_, kvd_);
-        trace->add(il, TraceSlot::Qkv, v_.data(), n, kvd_, kvd_);
+void CpuSession::gather(View src, View dst, std::span<const std::int32_t> rows) {
+    const float* s = ptr(src);
+    float* d = ptr(dst);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        std::copy_n(s + rows[i] * src.width, src.width, d + static_cast<std::int64_t>(i) * dst.width);
     }
-    for (std::int64_t t = 0; t < n; ++t) {
-        const float* cs = cs_.data() + t * hd_;
-        rope(q_.data() + t * qd_, cfg_.n_head, cfg_.head_dim, cfg_.head_dim, cs, cfg_.rope);
-        rope(k_.data() + t * kvd_, cfg_.n_head_kv, cfg_.head_dim, cfg_.head_dim, cs, cfg_.rope);
-        kv_.store(il, n_past_ + static_cast<int>(t), k_.data() + t * kvd_, v_.data() + t * kvd_);
-    }
-    attention(il, n);
-    pack_.set(attn_.data(), n, qd_);
-    matmul(P.wo, pack_, o_.data(), threads_);
-    record(TraceSlot::AttnOut, o_, embd_);
-    add_inplace(x_.data(), o_.data(), n * embd_);
+}
 
-    // Feed-forward block.
-    norm_rows(x_.data(), L.ffn_norm, cur_.data(), 0, n);
-    record(TraceSlot::FfnNorm, cur_, embd_);
-    pack_.set(cur_.data(), n, embd_);
-    matmul(P.gate, pack_, gate_.data(), threads_);
-    matmul(P.up, pack_, up_.data(), threads_);
-    record(TraceSlot::FfnGate, gate_, ff_);
-    record(TraceSlot::FfnUp, up_, ff_);
-    const std::int64_t n_ff = n * ff_;
-    const int chunks = static_cast<int>(std::min<std::int64_t>(threads_, std::max<std::int64_t>(1, n_ff / 4096)));
-    run_chunks(chunks, [&](int c) {
-        const std::int64_t b = chunk_begin(n_ff, chunks, c);
-        const std::int64_t e = chunk_begin(n_ff, chunks, c + 1);
-        silu(gate_.data() + b, gate_.data() + b, e - b);
-    });
-    record(TraceSlot::FfnSiluGate, gate_, ff_);
-    mul_inplace(up_.data(), gate_.data(), n_ff);
-    record(TraceSlot::FfnSwigluInner, up_, ff_);
-    pack_.set(up_.data(), n, ff_);
-    matmul(P.down, pack_, down_.data(), threads_);
-    record(TraceSlot::FfnOut, down_, embd_);
-    add_inplace(x_.data(), down_.data(), n * embd_);
-    record(TraceSlot::Output, x_, embd_);
+void CpuSession::scatter_scaled(View src, View dst, std::span<const std::int32_t> rows, std::span<const float> weights) {
+    const float* s = ptr(src);
+    float* d = ptr(dst);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const float* sr = s + static_cast<std::int64_t>(i) * src.width;
+        float* dr = d + rows[i] * dst.width;
+        for (std::int64_t j = 0; j < dst.width; ++j) dr[j] = sr[j] * weights[i];
+    }
+}
+
+void CpuSession::sum_groups(View src, View dst, int k) {
+    const float* s = ptr(src);
+    float* d = ptr(dst);
+    for (std::int64_t t = 0; t < dst.rows; ++t) {
+        float* dr = d + t * dst.width;
+        std::copy_n(s + t * k * src.width, dst.width, dr);
+        for (int i = 1; i < k; ++i) add_inplace(dr, s + (t * k + i) * src.width, dst.width);
+    }
 }
 
 void CpuSession::evaluate(std::span<const std::int32_t> tokens, LogitsWanted which, std::span<float> logits,
                           TraceRecorder* trace) {
+    graph::check_pass(model_, tokens, which, logits, n_past_, kv_.capacity(), trace);
     const auto n = static_cast<std::int64_t>(tokens.size());
-    if (n == 0) throw UsageError("evaluate: empty batch");
-    const std::int64_t n_vocab = cfg_.n_vocab;
-    for (const std::int32_t id : tokens) {
-        if (id < 0 || id >= n_vocab) {
-            throw UsageError("token id " + std::to_string(id) + " is outside the vocabulary [0, " +
-                             std::to_string(n_vocab) + ") of " + model_.path());
+    ensure_batch(n);
+    for (std::size_t i = 0; i < cs_.size(); ++i) {
+        const RopeSpec& spec = model_.rope_tables()[i];
+        for (std::int64_t t = 0; t < n; ++t) {
+            rope_cache(cs_[i].data() + t * hd_, n_past_ + t, cfg_.head_dim, spec.base, model_.rope_freqs(),
+                       spec.freq_scale);
         }
     }
-    const std::int64_t want = which == LogitsWanted::All ? n * n_vocab : which == LogitsWanted::Last ? n_vocab : 0;
-    if (which != LogitsWanted::None && static_cast<std::int64_t>(logits.size()) != want) {
-        throw UsageError("evaluate: logits span holds " + std::to_string(logits.size()) + " floats, expected " +
-                         std::to_string(want));
-    }
-    if (n_past_ + n > kv_.capacity()) {
-        throw UsageError("KV cache full: " + std::to_string(n_past_) + " cached + " + std::to_string(n) +
-                         " new tokens exceed the capacity of " + std::to_string(kv_.capacity()) +
-                         " (SessionOptions::max_context)");
-    }
-    if (trace != nullptr && trace->n_layers() != cfg_.n_layers) {
-        throw UsageError("evaluate: trace recorder has " + std::to_string(trace->n_layers()) + " layers, model has " +
-                         std::to_string(cfg_.n_layers));
-    }
-    ensure_batch(n);
-
-    const WeightMatrix& te = model_.token_embd();
-    for (std::int64_t t = 0; t < n; ++t) {
-        dequantize_row(te.type, te.row(tokens[static_cast<std::size_t>(t)]),
-                       {x_.data() + t * embd_, static_cast<std::size_t>(embd_)});
-        rope_cache(cs_.data() + t * hd_, n_past_ + t, cfg_.head_dim, cfg_.rope_base, model_.rope_freqs());
-    }
-    if (trace != nullptr) trace->add_embed(x_.data(), n, embd_);
-
-    for (int il = 0; il < cfg_.n_layers; ++il) layer(il, n, trace);
-
-    // Final norm: every row when they are all needed (all logits, or a trace of the whole
-    // sample), else the last row only.
-    const bool all_rows = which == LogitsWanted::All || trace != nullptr;
-    if (all_rows) {
-        norm_rows(x_.data(), model_.output_norm(), cur_.data(), 0, n);
-        if (trace != nullptr) trace->add_final_norm(cur_.data(), n, embd_);
-    } else if (which == LogitsWanted::Last) {
-        norm_rows(x_.data(), model_.output_norm(), cur_.data(), n - 1, n);
-    }
-    if (which == LogitsWanted::All) {
-        pack_.set(cur_.data(), n, embd_);
-        matmul(output_, pack_, logits.data(), threads_);
-    } else if (which == LogitsWanted::Last) {
-        pack_.set(cur_.data() + (n - 1) * embd_, 1, embd_);
-        matmul(output_, pack_, logits.data(), threads_);
-    }
+    logits_ = logits.data();
+    trace_ = trace;
+    graph::run_graph(model_, options_, *this, graph::PassRequest{tokens, n_past_, which, trace != nullptr});
+    logits_ = nullptr;
+    trace_ = nullptr;
     n_past_ += static_cast<int>(n);
 }
 

@@ -1,8 +1,8 @@
 // AVX2 / FMA / F16C dot-product kernels for the hot weight types (the decode GEMV paths).
 // Each has its scalar reference in vec_dot_ref.cpp; engine_forward_tests checks that they agree.
-// Integer block sums are exact (maddubs / madd never saturate for these value ranges). Q8_0 and
-// Q4_0 then scale and add each block's sum in the reference's scalar order, so they return the
-// reference's bits (a plain-C llama.cpp build's, which the fixtures come from); the others differ
+// Integer block sums are exact (maddubs / madd never saturate for these value ranges). Q8_0,
+// Q4_0, Q4_K and Q6_K then scale and add them in the reference's scalar order, so they return
+// the reference's bits (a plain-C llama.cpp build's, which the fixtures come from); F16 differs
 // from the reference only in the order of the float accumulation. Without AVX2 in the build
 // (PARITY_CPU_ARCH empty), vec_dot_simd returns nullptr and the reference is used.
 
@@ -147,11 +147,37 @@ float dot_q4_0_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noex
 constexpr std::size_t kQ8KQs = offsetof(BlockQ8_K, qs);
 constexpr std::size_t kQ8KBsums = offsetof(BlockQ8_K, bsums);
 
+/// Byte order, within each 16-byte half, that puts elements e and e + 8 side by side: maddubs
+/// then sums two products of the same e mod 8, the reference's accumulator lane.
+inline __m256i pair_mod8() noexcept {
+    return _mm256_setr_epi8(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5,
+                            13, 6, 14, 7, 15);
+}
+
+/// Products of unsigned bytes u and signed bytes s summed per e mod 8: int16 lane c of half h
+/// holds the two products of class c in that half.
+inline __m256i class_sums16(__m256i u, __m256i s, __m256i order) noexcept {
+    return _mm256_maddubs_epi16(_mm256_shuffle_epi8(u, order), _mm256_shuffle_epi8(s, order));
+}
+
+/// The K-quants' last step, as the reference: sums[l] += d * aux32[l] per block (no FMA), then
+/// sumf += sums[l] for l = 0..7.
+inline float finish_lanes(float sumf, __m256 sums) noexcept {
+    alignas(32) float lanes[8];
+    _mm256_store_ps(lanes, sums);
+    for (float v : lanes) sumf += v;
+    return sumf;
+}
+
+// The integer sums go to the reference's 8 accumulator lanes (element index mod 8), which is
+// exact whatever the order; the float part then follows the reference step by step, so the
+// result has the reference's bits.
 float dot_q4_k_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noexcept {
     const std::int64_t nb = n / kQK_K;
     const __m256i m4 = _mm256_set1_epi8(0x0F);
-    __m256 acc = _mm256_setzero_ps();
-    float acc_m = 0.0f;
+    const __m256i order = pair_mod8();
+    __m256 sums = _mm256_setzero_ps();
+    float sumf = 0.0f;
     constexpr std::uint32_t kmask1 = 0x3f3f3f3f;
     constexpr std::uint32_t kmask2 = 0x0f0f0f0f;
     constexpr std::uint32_t kmask3 = 0x03030303;
@@ -160,8 +186,6 @@ float dot_q4_k_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noex
         const std::byte* y = a + i * sizeof(BlockQ8_K);
         float yd;
         std::memcpy(&yd, y, 4);
-        const float d = yd * half_at(x + offsetof(BlockQ4_K, d));
-        const float dmin = yd * half_at(x + offsetof(BlockQ4_K, dmin));
 
         std::uint32_t utmp[4];
         std::memcpy(utmp, x + offsetof(BlockQ4_K, scales), 12);
@@ -175,33 +199,37 @@ float dot_q4_k_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noex
             _mm_set_epi32(static_cast<int>(utmp[3]), static_cast<int>(utmp[2]), static_cast<int>(utmp[1]),
                           static_cast<int>(utmp[0])));
 
-        // mins: sum over the 8 sub-blocks of min_j * (bsums[2j] + bsums[2j+1]).
+        // mins: sum over the 8 sub-blocks of min_j * (bsums[2j] + bsums[2j+1]), exact.
         const __m256i q8sums = load256(y + kQ8KBsums);
         const __m128i q8s = _mm_hadd_epi16(_mm256_castsi256_si128(q8sums), _mm256_extracti128_si256(q8sums, 1));
         const __m128i prod = _mm_madd_epi16(_mm256_extracti128_si256(mins_and_scales, 1), q8s);
         __m128i ps = _mm_add_epi32(prod, _mm_unpackhi_epi64(prod, prod));
         ps = _mm_add_epi32(ps, _mm_shuffle_epi32(ps, 1));
-        acc_m += dmin * static_cast<float>(_mm_cvtsi128_si32(ps));
+        const int sumi_mins = _mm_cvtsi128_si32(ps);
 
         std::int16_t scales[16];
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(scales), mins_and_scales);
 
         const std::byte* q4 = x + offsetof(BlockQ4_K, qs);
         const std::byte* q8 = y + kQ8KQs;
-        __m256i sumi = _mm256_setzero_si256();
+        __m256i aux32 = _mm256_setzero_si256();
+        // 32 values per scale: the two halves' class sums fold into 8 lanes (|sum| <= 4 * 15 * 128).
+        auto add_group = [&](__m256i q4v, const std::byte* q8p, int scale) {
+            const __m256i p16 = class_sums16(q4v, load256(q8p), order);
+            const __m128i folded = _mm_add_epi16(_mm256_castsi256_si128(p16), _mm256_extracti128_si256(p16, 1));
+            aux32 = _mm256_add_epi32(aux32, _mm256_mullo_epi32(_mm256_cvtepi16_epi32(folded), _mm256_set1_epi32(scale)));
+        };
         for (int j = 0; j < kQK_K / 64; ++j) {
             const __m256i q4bits = load256(q4 + 32 * j);
-            const __m256i q4l = _mm256_and_si256(q4bits, m4);
-            const __m256i q4h = _mm256_and_si256(_mm256_srli_epi16(q4bits, 4), m4);
-            const __m256i p16l = _mm256_maddubs_epi16(q4l, load256(q8 + 64 * j));
-            const __m256i p16h = _mm256_maddubs_epi16(q4h, load256(q8 + 64 * j + 32));
-            const __m256i pl = _mm256_madd_epi16(_mm256_set1_epi16(scales[2 * j]), p16l);
-            const __m256i ph = _mm256_madd_epi16(_mm256_set1_epi16(scales[2 * j + 1]), p16h);
-            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(pl, ph));
+            add_group(_mm256_and_si256(q4bits, m4), q8 + 64 * j, scales[2 * j]);
+            add_group(_mm256_and_si256(_mm256_srli_epi16(q4bits, 4), m4), q8 + 64 * j + 32, scales[2 * j + 1]);
         }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+        const float d = half_at(x + offsetof(BlockQ4_K, d)) * yd;
+        sums = _mm256_add_ps(sums, _mm256_mul_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(aux32)));
+        const float dmin = half_at(x + offsetof(BlockQ4_K, dmin)) * yd;
+        sumf -= dmin * static_cast<float>(sumi_mins);
     }
-    return hsum(acc) - acc_m;
+    return finish_lanes(sumf, sums);
 }
 
 float dot_q6_k_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noexcept {
@@ -209,20 +237,20 @@ float dot_q6_k_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noex
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     const __m256i m3 = _mm256_set1_epi8(0x03);
     const __m256i m32s = _mm256_set1_epi8(32);
-    __m256 acc = _mm256_setzero_ps();
+    const __m256i order = pair_mod8();
+    __m256 sums = _mm256_setzero_ps();
     for (std::int64_t i = 0; i < nb; ++i) {
         const std::byte* x = w + i * sizeof(BlockQ6_K);
         const std::byte* y = a + i * sizeof(BlockQ8_K);
         float yd;
         std::memcpy(&yd, y, 4);
-        const float d = yd * half_at(x + offsetof(BlockQ6_K, d));
         std::int8_t sc[16];
         std::memcpy(sc, x + offsetof(BlockQ6_K, scales), 16);
 
         const std::byte* ql = x + offsetof(BlockQ6_K, ql);
         const std::byte* qh = x + offsetof(BlockQ6_K, qh);
         const std::byte* q8 = y + kQ8KQs;
-        __m256i sumi = _mm256_setzero_si256();
+        __m256i aux32 = _mm256_setzero_si256();
         for (int j = 0; j < kQK_K / 128; ++j) {
             const __m256i hbits = load256(qh + 32 * j);
             const __m256i bits1 = load256(ql + 64 * j);
@@ -238,15 +266,21 @@ float dot_q6_k_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noex
             for (int k = 0; k < 4; ++k) {
                 const __m256i q8k = load256(q8 + 128 * j + 32 * k);
                 // (q - 32) * q8 = q * q8 - 32 * q8, q in [0, 63]: no int16 saturation.
-                const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(q[k], q8k), _mm256_maddubs_epi16(m32s, q8k));
-                const int is = 8 * j + 2 * k;  // 16-value groups is (lanes 0..7), is+1 (lanes 8..15)
-                const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(sc[is + 1]), _mm_set1_epi16(sc[is]));
-                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p16, scale));
+                const __m256i p16 =
+                    _mm256_sub_epi16(class_sums16(q[k], q8k, order), class_sums16(m32s, q8k, order));
+                // 16 values per scale: each half is one group, its class sums widened and scaled.
+                const int is = 8 * j + 2 * k;
+                const __m256i lo = _mm256_mullo_epi32(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(p16)),
+                                                      _mm256_set1_epi32(sc[is]));
+                const __m256i hi = _mm256_mullo_epi32(_mm256_cvtepi16_epi32(_mm256_extracti128_si256(p16, 1)),
+                                                      _mm256_set1_epi32(sc[is + 1]));
+                aux32 = _mm256_add_epi32(aux32, _mm256_add_epi32(lo, hi));
             }
         }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+        const float d = half_at(x + offsetof(BlockQ6_K, d)) * yd;
+        sums = _mm256_add_ps(sums, _mm256_mul_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(aux32)));
     }
-    return hsum(acc);
+    return finish_lanes(0.0f, sums);
 }
 
 }  // namespace
