@@ -259,7 +259,7 @@ TEST(TokenizerErrors, UnsupportedModelsAreRejected) {
     v.data.pre = "";
     EXPECT_THROW(Tokenizer{v.data}, UsageError);
     v.data.pre = "qwen2";
-    v.data.model = "llama";
+    v.data.model = "t5";
     EXPECT_THROW(Tokenizer{v.data}, UsageError);
     v.data.model = "gpt2";
     v.data.add_bos = true;  // no bos id

@@ -127,6 +127,14 @@ ModelConfig apr_config(const apr::File& f) {
     return c;
 }
 
+std::optional<bool> optional_bool(const gguf::File& f, const std::string& key) {
+    const gguf::Value* v = f.find(key);
+    if (v == nullptr) return std::nullopt;
+    const bool* b = std::get_if<bool>(&v->v);
+    if (b == nullptr) throw FormatError(f.path(), 0, "metadata key '" + key + "' is not a bool");
+    return *b;
+}
+
 TokenizerData gguf_tokenizer(const gguf::File& f) {
     TokenizerData t;
     t.model = f.get_string("tokenizer.ggml.model");
@@ -145,11 +153,21 @@ TokenizerData gguf_tokenizer(const gguf::File& f) {
     if (f.find("tokenizer.ggml.bos_token_id") != nullptr) t.bos = f.get_int("tokenizer.ggml.bos_token_id");
     if (f.find("tokenizer.ggml.eos_token_id") != nullptr) t.eos = f.get_int("tokenizer.ggml.eos_token_id");
     if (f.find("tokenizer.ggml.padding_token_id") != nullptr) t.padding = f.get_int("tokenizer.ggml.padding_token_id");
-    if (const gguf::Value* v = f.find("tokenizer.ggml.add_bos_token")) {
-        const bool* b = std::get_if<bool>(&v->v);
-        if (b == nullptr) throw FormatError(f.path(), 0, "metadata key 'tokenizer.ggml.add_bos_token' is not a bool");
-        t.add_bos = *b;
+    if (const auto b = optional_bool(f, "tokenizer.ggml.add_bos_token")) t.add_bos = *b;
+    if (const auto b = optional_bool(f, "tokenizer.ggml.add_eos_token")) t.add_eos = *b;
+    t.add_space_prefix = optional_bool(f, "tokenizer.ggml.add_space_prefix");
+    if (f.find("tokenizer.ggml.unknown_token_id") != nullptr) t.unk = f.get_int("tokenizer.ggml.unknown_token_id");
+    if (const gguf::Value* v = f.find("tokenizer.ggml.scores")) {
+        const gguf::Array* a = v->as_array();
+        if (a == nullptr) throw FormatError(f.path(), 0, "metadata key 'tokenizer.ggml.scores' is not an array");
+        t.scores.reserve(a->items.size());
+        for (const auto& item : a->items) {
+            const auto x = item.as_number();
+            if (!x) throw FormatError(f.path(), 0, "tokenizer.ggml.scores holds a non-number");
+            t.scores.push_back(static_cast<float>(*x));
+        }
     }
+    if (f.find("general.name") != nullptr) t.name = f.get_string("general.name");
     return t;
 }
 

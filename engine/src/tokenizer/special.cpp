@@ -2,6 +2,12 @@
 
 namespace parity::tok {
 
+namespace {
+
+bool is_c_space(char c) noexcept { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
+}  // namespace
+
 std::vector<Fragment> partition_special(std::string_view text, const std::vector<SpecialToken>& specials) {
     std::vector<Fragment> fragments;
     if (text.empty()) return fragments;
@@ -21,9 +27,16 @@ std::vector<Fragment> partition_special(std::string_view text, const std::vector
             const std::string_view window = text.substr(0, end);
             for (std::size_t match = window.find(st.text, begin); match != std::string_view::npos;
                  match = window.find(st.text, begin)) {
-                if (match > begin) next.push_back({-1, begin, match - begin});
+                std::size_t left_end = match;
+                if (st.lstrip) {
+                    while (left_end > begin && is_c_space(text[left_end - 1])) --left_end;
+                }
+                if (left_end > begin) next.push_back({-1, begin, left_end - begin});
                 next.push_back({st.id, match, st.text.size()});
                 begin = match + st.text.size();
+                if (st.rstrip) {
+                    while (begin < end && is_c_space(text[begin])) ++begin;
+                }
             }
             if (begin < end) next.push_back({-1, begin, end - begin});
         }

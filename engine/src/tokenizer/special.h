@@ -17,15 +17,19 @@ struct Fragment {
     bool is_text() const noexcept { return token < 0; }
 };
 
-/// A special token's id and its text as it appears in input.
+/// A special token's id, its text as it appears in input, and llama.cpp's LSTRIP/RSTRIP
+/// attributes (whitespace before / after a match is dropped).
 struct SpecialToken {
     std::int32_t id;
     std::string text;
+    bool lstrip = false;
+    bool rstrip = false;
 };
 
-/// llama.cpp's tokenizer_st_partition (without the LSTRIP/RSTRIP attributes, which GGUF does not
-/// carry): for each special token in the given order (longest text first), every remaining text
-/// fragment is cut at each leftmost non-overlapping occurrence of its text.
+/// llama.cpp's tokenizer_st_partition: for each special token in the given order (longest text
+/// first), every remaining text fragment is cut at each leftmost non-overlapping occurrence of
+/// its text. Whitespace is C isspace (space, \t, \n, \v, \f, \r), stripped only within the
+/// fragment being cut.
 std::vector<Fragment> partition_special(std::string_view text, const std::vector<SpecialToken>& specials);
 
 }  // namespace parity::tok

@@ -1,6 +1,7 @@
 // `pv tokenize MODEL TEXT`: the token ids of TEXT under the model's own tokenizer (GGUF or APR),
-// as llama.cpp's `llama-tokenize --ids` prints them: BOS when the model adds it, control tokens
-// written in the text matched as such.
+// as llama.cpp's `llama-tokenize --ids` prints them: BOS (and EOS) when the model adds them,
+// control tokens written in the text matched as such. Byte-level BPE (gpt2) and SentencePiece
+// (llama) vocabularies.
 
 #include <ostream>
 
@@ -27,7 +28,7 @@ int run_tokenize(const std::vector<std::string>& args, Io io) {
     opts.add_options()
         ("help,h", "show this help")
         ("json", "print {\"ids\": [...], \"pieces\": [...]} (pieces: each token's bytes, invalid UTF-8 as U+FFFD)")
-        ("no-bos", "do not add BOS even where the model adds it");
+        ("no-bos", "do not add BOS (nor EOS) even where the model adds them");
     // clang-format on
     const auto parsed = parse_or_help(args, opts, {{"model"}, {"text"}}, io.out);
     if (!parsed) return kExitOk;

@@ -67,6 +67,12 @@ struct TokenizerData {
     std::int64_t eos = -1;
     std::int64_t padding = -1;
     bool add_bos = false;
+    // For SentencePiece ("llama") vocabularies and llama.cpp's per-model token attributes:
+    std::vector<float> scores;              ///< tokenizer.ggml.scores, one per token; empty when absent
+    std::int64_t unk = -1;                  ///< tokenizer.ggml.unknown_token_id, -1 when absent
+    bool add_eos = false;                   ///< tokenizer.ggml.add_eos_token
+    std::optional<bool> add_space_prefix;   ///< tokenizer.ggml.add_space_prefix, nullopt when absent
+    std::string name;                       ///< general.name ("" when absent)
 };
 
 /// A tensor of either format, in ggml terms.
