@@ -52,7 +52,7 @@ Progress progress_bar(std::ostream& err, const std::string& label) {
 const std::vector<Command>& commands() {
     static const std::vector<Command> table = {inspect_command(), synth_command(), convert_command(), tokenize_command(),
                                                validate_command(), run_command(), trace_command(),
-                                               generate_command(), bench_command()};
+                                               generate_command(), bench_command(), diff_command()};
     return table;
 }
 

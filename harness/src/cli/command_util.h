@@ -47,5 +47,6 @@ Command run_command();
 Command trace_command();
 Command generate_command();
 Command bench_command();
+Command diff_command();
 
 }  // namespace parity::cli
