@@ -23,6 +23,7 @@
 #include "runtime/cuda/ops.h"
 #include "engine/runtime/cuda_device.h"
 #include "engine/half.h"
+#include "engine/runtime/gelu.h"
 #include "engine/quant/quant.h"
 #include "require_gpu.h"
 
@@ -324,6 +325,8 @@ struct AttentionCase {
     int n_head_kv;
     std::int64_t n_tok;
     int pos0;
+    int window = 0;    ///< sliding window (gemma3's local layers); 0: none
+    float scale = 0;   ///< 0: 1 / sqrt(head_dim); 1: q prescaled (gemma3, phi3)
 };
 
 class CudaAttention : public ::testing::TestWithParam<AttentionCase> {};
@@ -339,16 +342,18 @@ TEST_P(CudaAttention, MatchesTheCpu) {
     const auto k = normal_values(rng, static_cast<std::size_t>(n_kv * kvd), 1.5f);
     const auto v = normal_values(rng, static_cast<std::size_t>(n_kv * kvd));
     std::vector<float> gpu = poisoned(q.size());
-    cuda::ops::attention(q, k, v, c.n_tok, c.pos0, c.n_head, c.n_head_kv, c.head_dim, c.kv, gpu);
+    const float scale = c.scale != 0.0f ? c.scale : 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+    cuda::ops::attention(q, k, v, c.n_tok, c.pos0, c.n_head, c.n_head_kv, c.head_dim, c.kv, scale, c.window, gpu);
 
     cpu::KvCache cache(c.kv, 1, static_cast<int>(n_kv), kvd);
     for (int p = 0; p < n_kv; ++p) cache.store(0, p, k.data() + p * kvd, v.data() + p * kvd);
-    const cpu::AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim, 1.0f / std::sqrt(static_cast<float>(c.head_dim))};
+    const cpu::AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim, scale};
     std::vector<float> scratch(cpu::attention_scratch_floats(static_cast<int>(n_kv), c.head_dim));
     std::vector<float> cpu(q.size());
     for (std::int64_t t = 0; t < c.n_tok; ++t) {
-        cpu::attend(cache, 0, shape, q.data() + t * qd, 0, c.pos0 + static_cast<int>(t), 0, c.n_head, scratch.data(),
-                    cpu.data() + t * qd);
+        const int pos = c.pos0 + static_cast<int>(t);
+        const int first = c.window > 0 ? std::max(0, pos - c.window + 1) : 0;
+        cpu::attend(cache, 0, shape, q.data() + t * qd, first, pos, 0, c.n_head, scratch.data(), cpu.data() + t * qd);
     }
     // f32: the scores and sums match to double precision; expf differs from glibc's by <= 2 ulp,
     // so each weight p_j by a few 2^-24 relative: 1e-6 relative plus 1e-6 absolute (outputs are
@@ -365,13 +370,15 @@ INSTANTIATE_TEST_SUITE_P(Cases, CudaAttention,
                                            AttentionCase{KvType::F32, 128, 4, 4, 9, 20},   // prefill, MHA
                                            AttentionCase{KvType::F32, 160, 6, 1, 3, 70},   // head_dim > threads
                                            AttentionCase{KvType::F16, 64, 8, 2, 1, 300},
-                                           AttentionCase{KvType::F16, 128, 4, 2, 12, 0}),
+                                           AttentionCase{KvType::F16, 128, 4, 2, 12, 0},
+                                           AttentionCase{KvType::F32, 128, 4, 1, 12, 20, 8, 1.0f},  // gemma3 local
+                                           AttentionCase{KvType::F16, 64, 4, 4, 1, 300, 8, 1.0f}),
                          [](const auto& tp) {
                              const auto& c = tp.param;
                              return std::string(c.kv == KvType::F16 ? "f16" : "f32") + "_hd" +
                                     std::to_string(c.head_dim) + "_h" + std::to_string(c.n_head) + "x" +
                                     std::to_string(c.n_head_kv) + "_t" + std::to_string(c.n_tok) + "_p" +
-                                    std::to_string(c.pos0);
+                                    std::to_string(c.pos0) + (c.window > 0 ? "_w" + std::to_string(c.window) : "");
                          });
 
 TEST(CudaAttention, LongContextUsesTheRaisedSharedMemoryLimit) {
@@ -383,7 +390,7 @@ TEST(CudaAttention, LongContextUsesTheRaisedSharedMemoryLimit) {
     const auto k = normal_values(rng, static_cast<std::size_t>((pos0 + 1) * hd));
     const auto v = normal_values(rng, k.size());
     std::vector<float> gpu = poisoned(q.size());
-    cuda::ops::attention(q, k, v, 1, pos0, 2, 1, hd, KvType::F32, gpu);
+    cuda::ops::attention(q, k, v, 1, pos0, 2, 1, hd, KvType::F32, 1.0f / 8.0f, 0, gpu);
     cpu::KvCache cache(KvType::F32, 1, pos0 + 1, hd);
     for (int p = 0; p <= pos0; ++p) cache.store(0, p, k.data() + p * hd, v.data() + p * hd);
     std::vector<float> scratch(cpu::attention_scratch_floats(pos0 + 1, hd));
@@ -412,6 +419,62 @@ TEST(CudaSwiglu, MatchesTheCpu) {
     // adds one more rounding of the same size.
     EXPECT_TRUE(close(silu_gpu, silu_cpu, 1e-30, 1e-6));
     EXPECT_TRUE(close(prod_gpu, prod_cpu, 1e-30, 1.2e-6));
+}
+
+TEST(CudaGelu, TableIsTheCpusAndFloatIsClose) {
+    PARITY_REQUIRE_GPU();
+    auto rng = make_rng();
+    std::vector<float> x = normal_values(rng, 4096, 4.0f);
+    x.insert(x.end(), {-10.5f, -10.0f, 10.0f, 12.0f, 0.0f});
+    std::vector<float> table_gpu = x;
+    std::vector<float> float_gpu = x;
+    cuda::ops::gelu(table_gpu, true);
+    cuda::ops::gelu(float_gpu, false);
+    std::vector<float> table_cpu(x.size()), float_cpu(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        table_cpu[i] = gelu_ggml(x[i]);
+        float_cpu[i] = gelu_tanh(x[i]);
+    }
+    // The table path is a lookup of the same table after the same fp16 rounding: identical.
+    EXPECT_TRUE(identical(table_gpu, table_cpu));
+    // tanhf: CUDA's within 2 ulp, glibc's within 1, then three roundings: 1e-6 relative.
+    EXPECT_TRUE(close(float_gpu, float_cpu, 1e-30, 1e-6));
+}
+
+TEST(CudaMoeRows, GatherScatterAndGroupSumsAreExact) {
+    PARITY_REQUIRE_GPU();
+    auto rng = make_rng();
+    const std::int64_t width = 96;
+    const int n = 5;
+    const int k = 2;
+    const auto src = normal_values(rng, static_cast<std::size_t>(n * width));
+    const std::vector<std::int32_t> rows = {4, 0, 3};
+    std::vector<float> gathered = poisoned(rows.size() * static_cast<std::size_t>(width));
+    cuda::ops::gather_rows(src, rows, width, gathered);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        for (std::int64_t c = 0; c < width; ++c) {
+            ASSERT_EQ(gathered[i * width + c], src[static_cast<std::size_t>(rows[i] * width + c)]) << i << " " << c;
+        }
+    }
+    // Each token t owns slots 2t and 2t+1; scatter the 3 gathered rows, weighted, into slots 9, 0, 6.
+    std::vector<float> slots(static_cast<std::size_t>(n * k * width), 0.0f);
+    const std::vector<std::int32_t> slot_rows = {9, 0, 6};
+    const std::vector<float> weights = {0.25f, 0.7f, 0.05f};
+    cuda::ops::scatter_rows_scaled(gathered, slot_rows, weights, width, slots);
+    for (std::size_t i = 0; i < slot_rows.size(); ++i) {
+        for (std::int64_t c = 0; c < width; ++c) {
+            ASSERT_EQ(slots[static_cast<std::size_t>(slot_rows[i] * width + c)], gathered[i * width + c] * weights[i]);
+        }
+    }
+    std::vector<float> sums = poisoned(static_cast<std::size_t>(n * width));
+    cuda::ops::sum_groups(slots, k, width, sums);
+    for (int t = 0; t < n; ++t) {
+        for (std::int64_t c = 0; c < width; ++c) {
+            const float want = slots[static_cast<std::size_t>((t * k) * width + c)] +
+                               slots[static_cast<std::size_t>((t * k + 1) * width + c)];
+            ASSERT_EQ(sums[static_cast<std::size_t>(t * width + c)], want) << t << " " << c;
+        }
+    }
 }
 
 TEST(CudaElementwise, ResidualAddFaultScaleAndBiasAreExact) {

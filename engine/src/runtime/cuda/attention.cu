@@ -1,6 +1,7 @@
 // Causal GQA attention over the device KV cache, as llama.cpp's CPU graph computes it without
 // flash attention (engine/src/runtime/cpu/attention.cpp attend()):
-//   s_j = float(sum_d float(k_jd * q_d) in double) * scale          j = 0 .. pos
+//   s_j = float(sum_d float(k_jd * q_d) in double) * scale    j = first .. pos (first > 0: a
+//                                                             sliding window)
 //   p_j = expf(s_j - max) * float(1 / sum_j expf(..) in double)
 //   o_d = float(sum_j float(v_jd * p_j) in double)
 // f16 cache: q_d and p_j are rounded to fp16 before their products (ggml's f16 mul_mat).
@@ -28,7 +29,8 @@ constexpr int kWarps = kThreads / 32;
 template <bool kF16>
 __global__ void __launch_bounds__(kThreads) attention_kernel(const float* q, const void* k_cache,
                                                              const void* v_cache, int pos0, int n_head, int group,
-                                                             int head_dim, int kv_dim, float scale, float* out) {
+                                                             int head_dim, int kv_dim, float scale, int window,
+                                                             float* out) {
     extern __shared__ float smem[];
     __shared__ double red_d[32];
     __shared__ float red_f[32];
@@ -37,7 +39,9 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(const float* q, con
     const int h = static_cast<int>(blockIdx.x);
     const std::int64_t t = blockIdx.y;
     const int g = h / group;
-    const int n_kv = pos0 + static_cast<int>(t) + 1;
+    const int pos = pos0 + static_cast<int>(t);
+    const int first = window > 0 && pos - window + 1 > 0 ? pos - window + 1 : 0;
+    const int n_kv = pos + 1 - first;  // p[j] is position first + j
     const int lane = static_cast<int>(threadIdx.x) % 32;
     const int warp = static_cast<int>(threadIdx.x) / 32;
     const float* qh = q + (t * n_head + h) * head_dim;
@@ -47,7 +51,7 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(const float* q, con
 
     // Scores.
     for (int j = warp; j < n_kv; j += kWarps) {
-        const std::int64_t off = static_cast<std::int64_t>(j) * kv_dim + static_cast<std::int64_t>(g) * head_dim;
+        const std::int64_t off = static_cast<std::int64_t>(first + j) * kv_dim + static_cast<std::int64_t>(g) * head_dim;
         double acc = 0.0;
         for (int d = lane; d < head_dim; d += 32) {
             const float k = kF16 ? dm::fp16_to_fp32(static_cast<const std::uint16_t*>(k_cache)[off + d])
@@ -79,7 +83,7 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(const float* q, con
         const std::int64_t col = static_cast<std::int64_t>(g) * head_dim + d;
         double acc = 0.0;
         for (int j = 0; j < n_kv; ++j) {
-            const std::int64_t off = static_cast<std::int64_t>(j) * kv_dim + col;
+            const std::int64_t off = static_cast<std::int64_t>(first + j) * kv_dim + col;
             if (kF16) {
                 const float v = dm::fp16_to_fp32(static_cast<const std::uint16_t*>(v_cache)[off]);
                 acc += static_cast<double>(v * dm::round_f16(p[j]));
@@ -109,7 +113,7 @@ std::size_t attention_smem_bytes(int n_kv, int head_dim) {
 int attention_max_kv(int head_dim) { return max_dynamic_smem() / static_cast<int>(sizeof(float)) - head_dim; }
 
 void attention(const float* q, const void* k_cache, const void* v_cache, bool f16, std::int64_t n_tok, int pos0,
-               int n_head, int n_head_kv, int head_dim, float scale, float* out, cudaStream_t stream) {
+               int n_head, int n_head_kv, int head_dim, float scale, int window, float* out, cudaStream_t stream) {
     if (n_tok <= 0) return;
     if (n_tok > 65535) throw std::runtime_error("attention: more than 65535 tokens in one call");
     const int n_kv_max = pos0 + static_cast<int>(n_tok);
@@ -125,7 +129,8 @@ void attention(const float* q, const void* k_cache, const void* v_cache, bool f1
             }
             PARITY_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
         }
-        kernel<<<grid, kThreads, smem, stream>>>(q, k_cache, v_cache, pos0, n_head, group, head_dim, kv_dim, scale, out);
+        kernel<<<grid, kThreads, smem, stream>>>(q, k_cache, v_cache, pos0, n_head, group, head_dim, kv_dim, scale, window,
+                                                 out);
         PARITY_CUDA_CHECK_LAUNCH();
     };
     if (f16) {

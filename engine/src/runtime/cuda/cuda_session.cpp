@@ -1,27 +1,31 @@
-// The CUDA backend: llama.cpp's qwen2 / llama graph on CUDA device 0, slot for slot the CPU
-// backend's (engine/src/runtime/cpu/cpu_session.cpp): the same order of operations, the same trace calls,
-// the same fault injection. docs/cuda.md describes the numerics and how they compare.
+// The CUDA backend: the shared forward graph (engine/runtime/layer_graph.h) executed by device
+// kernels on CUDA device 0. The graph, the trace calls and the fault injection are the CPU
+// backend's, node for node; docs/cuda.md describes the numerics and how they compare.
 //
 // Device state of a session: the weights (cuda_weights.h), the norm weights and biases, the KV
-// cache [capacity, kv_dim] per layer (f32 or fp16), the rope table [capacity, head_dim] (made
-// once on the host by rope_cache of engine/model/rope.h, so both backends rotate by identical
-// cos/sin), and scratch activations for the largest batch seen. Everything runs on one stream; the host
-// waits once per evaluate(), for the logits (and the trace records).
+// cache [capacity, kv_dim] per layer (f32 or fp16), one rope table [capacity, head_dim] per
+// Model::rope_tables() entry (made once on the host by rope_cache of engine/model/rope.h, so
+// both backends rotate by identical cos/sin), ggml's GELU table, and scratch activations for the
+// largest batch seen. Everything runs on one stream; the host waits once per evaluate(), for the
+// logits (and the trace records), and in MoE layers once more per layer for the router logits.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
 
-#include "engine/model/rope.h"
 #include "cuda_backend.h"
 #include "cuda_check.h"
 #include "cuda_trace.h"
 #include "cuda_weights.h"
 #include "device_math.h"
-#include "engine/runtime/cuda_device.h"
 #include "engine/error.h"
+#include "engine/model/rope.h"
+#include "engine/runtime/cuda_device.h"
+#include "engine/runtime/gelu.h"
+#include "engine/runtime/layer_graph.h"
 #include "kernels.h"
 
 namespace parity::cuda {
@@ -30,29 +34,28 @@ namespace {
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
-/// Traced calls per layer: attn_norm, q, k, v, attn_out, ffn_norm, gate, up, silu, swiglu,
-/// ffn_out, output.
-constexpr int kTraceCallsPerLayer = 12;
-
-DeviceBuffer<float> upload_floats(const std::vector<float>& v, cudaStream_t stream) {
-    if (v.empty()) return {};
-    DeviceBuffer<float> b(v.size());
-    PARITY_CUDA_CHECK(cudaMemcpyAsync(b.get(), v.data(), v.size() * sizeof(float), cudaMemcpyHostToDevice, stream));
-    return b;
-}
-
 std::string gib(double bytes) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.2f GiB", bytes / kGiB);
     return buf;
 }
 
+using graph::Buf;
+using graph::Mat;
+using graph::Vec;
+using graph::View;
+
 struct DeviceLayer {
-    DeviceBuffer<float> attn_norm, ffn_norm, bq, bk, bv;
-    DeviceMatrix wq, wk, wv, wo, gate, up, down;
+    DeviceBuffer<float> attn_norm, ffn_norm, bq, bk, bv, q_norm, k_norm, post_attn_norm, post_ffn_norm;
+    DeviceMatrix wq, wk, wv, wo, gate, up, down, router;
+    std::vector<DeviceMatrix> exp_gate, exp_up, exp_down;
 };
 
-class CudaSession final : public Session {
+/// Traced calls per layer: attn_norm, q, k, v, attn_out, ffn_norm, gate, up, silu, swiglu,
+/// ffn_out, output.
+constexpr int kTraceCallsPerLayer = 12;
+
+class CudaSession final : public Session, private graph::GraphOps {
 public:
     CudaSession(const Model& model, const SessionOptions& options);
 
@@ -65,16 +68,38 @@ public:
                   TraceRecorder* trace) override;
 
 private:
+    // graph::GraphOps
+    void embed(std::span<const std::int32_t> tokens) override;
+    void rms_norm(View in, View out, int layer, Vec w) override;
+    void matmul_input(View in) override { mm_.set_input(ptr(in), in.rows, in.width); }
+    void matmul(int layer, Mat w, int expert, View out) override;
+    void add_bias(View y, int layer, Vec b) override;
+    void scale(View y, float s) override { kernels::scale(ptr(y), s, y.rows * y.width, stream_.get()); }
+    void add(View y, View x) override { kernels::add(ptr(y), ptr(x), y.rows * y.width, stream_.get()); }
+    void mul(View y, View x) override { kernels::mul(ptr(y), ptr(x), y.rows * y.width, stream_.get()); }
+    void silu(View y) override { kernels::silu(ptr(y), y.rows * y.width, stream_.get()); }
+    void gelu(View y) override;
+    void rope(View y, int n_heads, int table) override;
+    void attention(int layer, std::int64_t n, int window, float scale) override;
+    std::vector<float> read(View v) override;
+    void gather(View src, View dst, std::span<const std::int32_t> rows) override;
+    void scatter_scaled(View src, View dst, std::span<const std::int32_t> rows, std::span<const float> weights) override;
+    void sum_groups(View src, View dst, int k) override;
+    void trace(int layer, TraceSlot slot, View v) override { trace_.add(layer, slot, ptr(v), v.rows, v.width, stream_.get()); }
+    void trace_embed(View v) override { trace_.add_embed(ptr(v), v.rows, v.width, stream_.get()); }
+    void trace_final_norm(View v) override { trace_.add_final_norm(ptr(v), v.rows, v.width, stream_.get()); }
+
+    float* ptr(View v) { return bufs_[static_cast<std::size_t>(v.buf)].get() + v.row0 * v.width; }
+    const DeviceBuffer<float>& vec(int layer, Vec w) const;
+    void upload_rows(std::span<const std::int32_t> rows);
     void check_memory() const;
     void ensure_batch(std::int64_t n);
-    void layer(int il, std::int64_t n, bool tracing);
 
     const Model& model_;
     SessionOptions options_;
     ModelConfig cfg_;
-    std::int64_t embd_, qd_, kvd_, ff_, hd_;
+    std::int64_t hd_;
     int capacity_;
-    float attn_scale_;
     int n_past_ = 0;
 
     Stream stream_;
@@ -86,29 +111,40 @@ private:
     DeviceMatrix output_;  // empty when tied: the output projection is token_embd_
     DeviceBuffer<float> output_norm_;
     std::vector<DeviceBuffer<std::uint8_t>> k_cache_, v_cache_;
-    DeviceBuffer<float> rope_cs_;
+    std::vector<DeviceBuffer<float>> rope_cs_;  // per rope table: [capacity, head_dim]
+    DeviceBuffer<std::uint16_t> gelu_table_;    // ggml policy: ggml's fp16 GELU table
 
     std::int64_t batch_cap_ = 0;
-    DeviceBuffer<float> x_, cur_, q_, k_, v_, attn_, o_, gate_, up_, down_, logits_;
-    DeviceBuffer<std::int32_t> tokens_;
+    std::array<DeviceBuffer<float>, graph::kBufCount> bufs_;
+    DeviceBuffer<std::int32_t> tokens_, rows_;
+    DeviceBuffer<float> weights_;
     DeviceTrace trace_;
 };
+
+DeviceBuffer<float> upload_floats(std::span<const float> v, cudaStream_t stream) {
+    if (v.empty()) return {};
+    DeviceBuffer<float> b(v.size());
+    PARITY_CUDA_CHECK(cudaMemcpyAsync(b.get(), v.data(), v.size() * sizeof(float), cudaMemcpyHostToDevice, stream));
+    return b;
+}
+
+std::vector<DeviceMatrix> upload_all(const std::vector<WeightMatrix>& ws, MatmulPolicy p, cudaStream_t s) {
+    std::vector<DeviceMatrix> out;
+    for (const WeightMatrix& w : ws) out.push_back(upload_matrix(w, p, true, s));
+    return out;
+}
 
 CudaSession::CudaSession(const Model& model, const SessionOptions& options)
     : model_(model),
       options_(options),
       cfg_(model.config()),
-      embd_(cfg_.n_embd),
-      qd_(model.q_dim()),
-      kvd_(model.kv_dim()),
-      ff_(cfg_.n_ff),
       hd_(cfg_.head_dim),
       capacity_(options.max_context > 0 ? options.max_context : (cfg_.n_ctx > 0 ? cfg_.n_ctx : 4096)),
-      attn_scale_(1.0f / std::sqrt(static_cast<float>(cfg_.head_dim))),
       blas_(stream_.get()),
       mm_(stream_.get(), blas_.get()),
       trace_(kTraceCallsPerLayer * cfg_.n_layers + 2,
-             static_cast<std::int64_t>(cfg_.n_layers) * (5 * embd_ + qd_ + 2 * kvd_ + 4 * ff_)) {
+             static_cast<std::int64_t>(cfg_.n_layers) *
+                 (5 * cfg_.n_embd + model.q_dim() + 2 * model.kv_dim() + 4 * std::int64_t{cfg_.n_ff})) {
     const cudaStream_t s = stream_.get();
     const int max_kv = kernels::attention_max_kv(cfg_.head_dim);
     if (capacity_ > max_kv) {
@@ -119,6 +155,7 @@ CudaSession::CudaSession(const Model& model, const SessionOptions& options)
     check_memory();
 
     const MatmulPolicy p = options_.matmul;
+    const bool moe = model.family().ffn == FfnKind::MoeSwiGlu;
     for (const LayerWeights& L : model.layers()) {
         DeviceLayer d;
         d.attn_norm = upload_floats(L.attn_norm, s);
@@ -126,21 +163,38 @@ CudaSession::CudaSession(const Model& model, const SessionOptions& options)
         d.bq = upload_floats(L.bq, s);
         d.bk = upload_floats(L.bk, s);
         d.bv = upload_floats(L.bv, s);
+        d.q_norm = upload_floats(L.q_norm, s);
+        d.k_norm = upload_floats(L.k_norm, s);
+        d.post_attn_norm = upload_floats(L.post_attn_norm, s);
+        d.post_ffn_norm = upload_floats(L.post_ffn_norm, s);
         d.wq = upload_matrix(L.wq, p, true, s);
         d.wk = upload_matrix(L.wk, p, true, s);
         d.wv = upload_matrix(L.wv, p, true, s);
         d.wo = upload_matrix(L.wo, p, true, s);
-        d.gate = upload_matrix(L.ffn_gate, p, true, s);
-        d.up = upload_matrix(L.ffn_up, p, true, s);
-        d.down = upload_matrix(L.ffn_down, p, true, s);
+        if (moe) {
+            d.router = upload_matrix(L.router, p, true, s);
+            d.exp_gate = upload_all(L.exp_gate, p, s);
+            d.exp_up = upload_all(L.exp_up, p, s);
+            d.exp_down = upload_all(L.exp_down, p, s);
+        } else {
+            d.gate = upload_matrix(L.ffn_gate, p, true, s);
+            d.up = upload_matrix(L.ffn_up, p, true, s);
+            d.down = upload_matrix(L.ffn_down, p, true, s);
+        }
         layers_.push_back(std::move(d));
     }
     token_embd_ = upload_matrix(model.token_embd(), p, cfg_.tied, s);
     if (!cfg_.tied) output_ = upload_matrix(model.output(), p, true, s);
     output_norm_ = upload_floats(model.output_norm(), s);
+    if (p == MatmulPolicy::Ggml && model.family().ffn == FfnKind::GeGlu) {
+        const std::span<const std::uint16_t> table = gelu_fp16_table();
+        gelu_table_ = DeviceBuffer<std::uint16_t>(table.size());
+        PARITY_CUDA_CHECK(cudaMemcpyAsync(gelu_table_.get(), table.data(), table.size_bytes(), cudaMemcpyHostToDevice, s));
+    }
 
     const std::size_t elem = options_.kv_type == KvType::F32 ? 4 : 2;
-    const std::size_t cache_bytes = static_cast<std::size_t>(capacity_) * static_cast<std::size_t>(kvd_) * elem;
+    const std::size_t cache_bytes =
+        static_cast<std::size_t>(capacity_) * static_cast<std::size_t>(model.kv_dim()) * elem;
     for (int l = 0; l < cfg_.n_layers; ++l) {
         k_cache_.emplace_back(cache_bytes);
         v_cache_.emplace_back(cache_bytes);
@@ -148,13 +202,15 @@ CudaSession::CudaSession(const Model& model, const SessionOptions& options)
 
     // cos/sin of every position, by the CPU's own function (so both backends rotate identically).
     std::vector<float> cs(static_cast<std::size_t>(capacity_) * static_cast<std::size_t>(hd_));
-    for (int pos = 0; pos < capacity_; ++pos) {
-        rope_cache(cs.data() + static_cast<std::size_t>(pos) * static_cast<std::size_t>(hd_), pos, cfg_.head_dim,
-                   cfg_.rope_base, model_.rope_freqs());
+    for (const RopeSpec& spec : model.rope_tables()) {
+        for (int pos = 0; pos < capacity_; ++pos) {
+            rope_cache(cs.data() + static_cast<std::size_t>(pos) * static_cast<std::size_t>(hd_), pos, cfg_.head_dim,
+                       spec.base, model_.rope_freqs(), spec.freq_scale);
+        }
+        rope_cs_.push_back(upload_floats(cs, s));
+        stream_.synchronize();  // cs is reused for the next table
     }
-    rope_cs_ = upload_floats(cs, s);
 
-    logits_ = DeviceBuffer<float>(static_cast<std::size_t>(cfg_.n_vocab));
     ensure_batch(1);
     stream_.synchronize();  // the uploads read host memory that may go away
 }
@@ -163,15 +219,19 @@ void CudaSession::check_memory() const {
     const MatmulPolicy p = options_.matmul;
     double need = 0.0;
     for (const LayerWeights& L : model_.layers()) {
-        for (const WeightMatrix* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.ffn_gate, &L.ffn_up, &L.ffn_down}) {
-            need += static_cast<double>(matrix_device_bytes(*w, p, true));
+        for (const WeightMatrix* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.ffn_gate, &L.ffn_up, &L.ffn_down, &L.router}) {
+            if (w->n_out > 0) need += static_cast<double>(matrix_device_bytes(*w, p, true));
+        }
+        for (const auto* set : {&L.exp_gate, &L.exp_up, &L.exp_down}) {
+            for (const WeightMatrix& w : *set) need += static_cast<double>(matrix_device_bytes(w, p, true));
         }
     }
     need += static_cast<double>(matrix_device_bytes(model_.token_embd(), p, cfg_.tied));
     if (!cfg_.tied) need += static_cast<double>(matrix_device_bytes(model_.output(), p, true));
     const double elem = options_.kv_type == KvType::F32 ? 4.0 : 2.0;
-    need += 2.0 * cfg_.n_layers * static_cast<double>(capacity_) * static_cast<double>(kvd_) * elem;
-    need += static_cast<double>(capacity_) * static_cast<double>(hd_) * 4.0;
+    need += 2.0 * cfg_.n_layers * static_cast<double>(capacity_) * static_cast<double>(model_.kv_dim()) * elem;
+    need += static_cast<double>(model_.rope_tables().size()) * static_cast<double>(capacity_) *
+            static_cast<double>(hd_) * 4.0;
     std::size_t free_bytes = 0;
     std::size_t total_bytes = 0;
     PARITY_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
@@ -186,149 +246,142 @@ void CudaSession::check_memory() const {
 
 void CudaSession::ensure_batch(std::int64_t n) {
     if (n <= batch_cap_) return;
-    auto grow = [n](DeviceBuffer<float>& b, std::int64_t width) { b.ensure(static_cast<std::size_t>(n * width)); };
-    grow(x_, embd_);
-    grow(cur_, embd_);
-    grow(q_, qd_);
-    grow(k_, kvd_);
-    grow(v_, kvd_);
-    grow(attn_, qd_);
-    grow(o_, embd_);
-    grow(gate_, ff_);
-    grow(up_, ff_);
-    grow(down_, embd_);
+    std::int64_t widest = 0;
+    for (int b = 0; b < graph::kBufCount; ++b) {
+        const auto buf = static_cast<Buf>(b);
+        const std::int64_t rows = graph::buffer_rows(model_, buf, n);
+        const std::int64_t width = graph::buffer_width(model_, buf);
+        if (rows * width > 0) bufs_[static_cast<std::size_t>(b)].ensure(static_cast<std::size_t>(rows * width));
+        if (rows > 0 && buf != Buf::Logits) widest = std::max(widest, width);
+    }
     tokens_.ensure(static_cast<std::size_t>(n));
-    mm_.reserve(n, std::max({embd_, qd_, ff_}));
+    rows_.ensure(static_cast<std::size_t>(n * std::max(1, cfg_.n_expert_used)));
+    weights_.ensure(static_cast<std::size_t>(n * std::max(1, cfg_.n_expert_used)));
+    mm_.reserve(n, widest);
     batch_cap_ = n;
 }
 
-void CudaSession::layer(int il, std::int64_t n, bool tracing) {
-    const cudaStream_t s = stream_.get();
-    const DeviceLayer& L = layers_[static_cast<std::size_t>(il)];
-    // Injected faults change the activation before anything reads it (see FaultInjection).
-    auto inject = [&](TraceSlot slot, float* buf, std::int64_t width) {
-        for (const FaultInjection& f : options_.faults) {
-            if (f.layer == il && f.slot == slot) kernels::scale(buf, f.scale, n * width, s);
-        }
-    };
-    auto record = [&](TraceSlot slot, float* buf, std::int64_t width) {
-        inject(slot, buf, width);
-        if (tracing) trace_.add(il, slot, buf, n, width, s);
-    };
-    auto add_bias = [&](float* y, const DeviceBuffer<float>& b, std::int64_t width) {
-        if (!b.empty()) kernels::add_rows(y, b.get(), n, width, s);
-    };
-
-    // Attention block.
-    kernels::rms_norm(x_.get(), L.attn_norm.get(), n, embd_, cfg_.rms_eps, cur_.get(), s);
-    record(TraceSlot::AttnNorm, cur_.get(), embd_);
-    mm_.set_input(cur_.get(), n, embd_);
-    mm_.run(L.wq, q_.get());
-    mm_.run(L.wk, k_.get());
-    mm_.run(L.wv, v_.get());
-    add_bias(q_.get(), L.bq, qd_);
-    add_bias(k_.get(), L.bk, kvd_);
-    add_bias(v_.get(), L.bv, kvd_);
-    inject(TraceSlot::Qkv, q_.get(), qd_);
-    inject(TraceSlot::Qkv, k_.get(), kvd_);
-    inject(TraceSlot::Qkv, v_.get(), kvd_);
-    if (tracing) {
-        trace_.add(il, TraceSlot::Qkv, q_.get(), n, qd_, s);
-        trace_.add(il, TraceSlot::Qkv, k_.get(), n, kvd_, s);
-        trace_.add(il, TraceSlot::Qkv, v_.get(), n, kvd_, s);
+const DeviceBuffer<float>& CudaSession::vec(int layer, Vec w) const {
+    if (w == Vec::OutputNorm) return output_norm_;
+    const DeviceLayer& L = layers_[static_cast<std::size_t>(layer)];
+    switch (w) {
+        case Vec::AttnNorm: return L.attn_norm;
+        case Vec::QNorm: return L.q_norm;
+        case Vec::KNorm: return L.k_norm;
+        case Vec::PostAttnNorm: return L.post_attn_norm;
+        case Vec::FfnNorm: return L.ffn_norm;
+        case Vec::PostFfnNorm: return L.post_ffn_norm;
+        case Vec::Bq: return L.bq;
+        case Vec::Bk: return L.bk;
+        case Vec::Bv: return L.bv;
+        case Vec::OutputNorm: break;
     }
-    const bool neox = cfg_.rope == RopeType::Neox;
-    kernels::rope(q_.get(), n, cfg_.n_head, cfg_.head_dim, rope_cs_.get(), n_past_, neox, s);
-    kernels::rope(k_.get(), n, cfg_.n_head_kv, cfg_.head_dim, rope_cs_.get(), n_past_, neox, s);
-    const bool f16 = options_.kv_type == KvType::F16;
-    void* kc = k_cache_[static_cast<std::size_t>(il)].get();
-    void* vc = v_cache_[static_cast<std::size_t>(il)].get();
-    kernels::kv_store(k_.get(), v_.get(), n, static_cast<int>(kvd_), n_past_, f16, kc, vc, s);
-    kernels::attention(q_.get(), kc, vc, f16, n, n_past_, cfg_.n_head, cfg_.n_head_kv, cfg_.head_dim, attn_scale_,
-                       attn_.get(), s);
-    mm_.set_input(attn_.get(), n, qd_);
-    mm_.run(L.wo, o_.get());
-    record(TraceSlot::AttnOut, o_.get(), embd_);
-    kernels::add(x_.get(), o_.get(), n * embd_, s);
+    return output_norm_;
+}
 
-    // Feed-forward block.
-    kernels::rms_norm(x_.get(), L.ffn_norm.get(), n, embd_, cfg_.rms_eps, cur_.get(), s);
-    record(TraceSlot::FfnNorm, cur_.get(), embd_);
-    mm_.set_input(cur_.get(), n, embd_);
-    mm_.run(L.gate, gate_.get());
-    mm_.run(L.up, up_.get());
-    record(TraceSlot::FfnGate, gate_.get(), ff_);
-    record(TraceSlot::FfnUp, up_.get(), ff_);
-    kernels::silu(gate_.get(), n * ff_, s);
-    record(TraceSlot::FfnSiluGate, gate_.get(), ff_);
-    kernels::mul(up_.get(), gate_.get(), n * ff_, s);
-    record(TraceSlot::FfnSwigluInner, up_.get(), ff_);
-    mm_.set_input(up_.get(), n, ff_);
-    mm_.run(L.down, down_.get());
-    record(TraceSlot::FfnOut, down_.get(), embd_);
-    kernels::add(x_.get(), down_.get(), n * embd_, s);
-    record(TraceSlot::Output, x_.get(), embd_);
+void CudaSession::embed(std::span<const std::int32_t> tokens) {
+    const cudaStream_t s = stream_.get();
+    const auto n = static_cast<std::int64_t>(tokens.size());
+    PARITY_CUDA_CHECK(cudaMemcpyAsync(tokens_.get(), tokens.data(), static_cast<std::size_t>(n) * sizeof(std::int32_t),
+                                      cudaMemcpyHostToDevice, s));
+    kernels::dequantize_rows(token_embd_.stored, token_embd_.data.get(), cfg_.n_embd, tokens_.get(), n,
+                             ptr(View{Buf::X, cfg_.n_embd, 0, n}), s);
+}
+
+void CudaSession::rms_norm(View in, View out, int layer, Vec w) {
+    kernels::rms_norm(ptr(in), vec(layer, w).get(), in.rows, in.width, cfg_.rms_eps, ptr(out), stream_.get());
+}
+
+void CudaSession::matmul(int layer, Mat w, int expert, View out) {
+    const DeviceMatrix* m = cfg_.tied ? &token_embd_ : &output_;
+    if (w != Mat::Output) {
+        const DeviceLayer& L = layers_[static_cast<std::size_t>(layer)];
+        const auto e = static_cast<std::size_t>(expert);
+        switch (w) {
+            case Mat::Wq: m = &L.wq; break;
+            case Mat::Wk: m = &L.wk; break;
+            case Mat::Wv: m = &L.wv; break;
+            case Mat::Wo: m = &L.wo; break;
+            case Mat::Gate: m = &L.gate; break;
+            case Mat::Up: m = &L.up; break;
+            case Mat::Down: m = &L.down; break;
+            case Mat::Router: m = &L.router; break;
+            case Mat::ExpGate: m = &L.exp_gate[e]; break;
+            case Mat::ExpUp: m = &L.exp_up[e]; break;
+            case Mat::ExpDown: m = &L.exp_down[e]; break;
+            case Mat::Output: break;
+        }
+    }
+    mm_.run(*m, ptr(out));
+}
+
+void CudaSession::add_bias(View y, int layer, Vec b) {
+    kernels::add_rows(ptr(y), vec(layer, b).get(), y.rows, y.width, stream_.get());
+}
+
+void CudaSession::gelu(View y) {
+    kernels::gelu(ptr(y), y.rows * y.width, gelu_table_.empty() ? nullptr : gelu_table_.get(), stream_.get());
+}
+
+void CudaSession::rope(View y, int n_heads, int table) {
+    kernels::rope(ptr(y), y.rows, n_heads, cfg_.head_dim, rope_cs_[static_cast<std::size_t>(table)].get(),
+                  n_past_ + static_cast<int>(y.row0), cfg_.rope == RopeType::Neox, stream_.get());
+}
+
+void CudaSession::attention(int layer, std::int64_t n, int window, float scale) {
+    const cudaStream_t s = stream_.get();
+    const bool f16 = options_.kv_type == KvType::F16;
+    void* kc = k_cache_[static_cast<std::size_t>(layer)].get();
+    void* vc = v_cache_[static_cast<std::size_t>(layer)].get();
+    kernels::kv_store(ptr(View{Buf::K, model_.kv_dim(), 0, n}), ptr(View{Buf::V, model_.kv_dim(), 0, n}), n,
+                      model_.kv_dim(), n_past_, f16, kc, vc, s);
+    kernels::attention(ptr(View{Buf::Q, model_.q_dim(), 0, n}), kc, vc, f16, n, n_past_, cfg_.n_head, cfg_.n_head_kv,
+                       cfg_.head_dim, scale, window, ptr(View{Buf::Attn, model_.q_dim(), 0, n}), s);
+}
+
+std::vector<float> CudaSession::read(View v) {
+    std::vector<float> host(static_cast<std::size_t>(v.rows * v.width));
+    PARITY_CUDA_CHECK(cudaMemcpyAsync(host.data(), ptr(v), host.size() * sizeof(float), cudaMemcpyDeviceToHost,
+                                      stream_.get()));
+    stream_.synchronize();
+    return host;
+}
+
+void CudaSession::upload_rows(std::span<const std::int32_t> rows) {
+    // Stream-ordered: the copy waits for the kernels that still read the previous ids.
+    PARITY_CUDA_CHECK(cudaMemcpyAsync(rows_.get(), rows.data(), rows.size_bytes(), cudaMemcpyHostToDevice, stream_.get()));
+}
+
+void CudaSession::gather(View src, View dst, std::span<const std::int32_t> rows) {
+    upload_rows(rows);
+    kernels::gather_rows(ptr(src), rows_.get(), static_cast<std::int64_t>(rows.size()), src.width, ptr(dst),
+                         stream_.get());
+}
+
+void CudaSession::scatter_scaled(View src, View dst, std::span<const std::int32_t> rows, std::span<const float> weights) {
+    upload_rows(rows);
+    PARITY_CUDA_CHECK(cudaMemcpyAsync(weights_.get(), weights.data(), weights.size_bytes(), cudaMemcpyHostToDevice,
+                                      stream_.get()));
+    kernels::scatter_rows_scaled(ptr(src), rows_.get(), weights_.get(), static_cast<std::int64_t>(rows.size()),
+                                 dst.width, ptr(dst), stream_.get());
+}
+
+void CudaSession::sum_groups(View src, View dst, int k) {
+    kernels::sum_groups(ptr(src), dst.rows, k, dst.width, ptr(dst), stream_.get());
 }
 
 void CudaSession::evaluate(std::span<const std::int32_t> tokens, LogitsWanted which, std::span<float> logits,
                            TraceRecorder* trace) {
+    graph::check_pass(model_, tokens, which, logits, n_past_, capacity_, trace);
     const auto n = static_cast<std::int64_t>(tokens.size());
-    if (n == 0) throw UsageError("evaluate: empty batch");
-    const std::int64_t n_vocab = cfg_.n_vocab;
-    for (const std::int32_t id : tokens) {
-        if (id < 0 || id >= n_vocab) {
-            throw UsageError("token id " + std::to_string(id) + " is outside the vocabulary [0, " +
-                             std::to_string(n_vocab) + ") of " + model_.path());
-        }
-    }
-    const std::int64_t want = which == LogitsWanted::All ? n * n_vocab : which == LogitsWanted::Last ? n_vocab : 0;
-    if (which != LogitsWanted::None && static_cast<std::int64_t>(logits.size()) != want) {
-        throw UsageError("evaluate: logits span holds " + std::to_string(logits.size()) + " floats, expected " +
-                         std::to_string(want));
-    }
-    if (n_past_ + n > capacity_) {
-        throw UsageError("KV cache full: " + std::to_string(n_past_) + " cached + " + std::to_string(n) +
-                         " new tokens exceed the capacity of " + std::to_string(capacity_) +
-                         " (SessionOptions::max_context)");
-    }
-    if (trace != nullptr && trace->n_layers() != cfg_.n_layers) {
-        throw UsageError("evaluate: trace recorder has " + std::to_string(trace->n_layers()) + " layers, model has " +
-                         std::to_string(cfg_.n_layers));
-    }
     ensure_batch(n);
     const cudaStream_t s = stream_.get();
     const bool tracing = trace != nullptr;
     if (tracing) trace_.begin(trace->keeps_values());
-
-    PARITY_CUDA_CHECK(cudaMemcpyAsync(tokens_.get(), tokens.data(), static_cast<std::size_t>(n) * sizeof(std::int32_t),
-                                      cudaMemcpyHostToDevice, s));
-    kernels::dequantize_rows(token_embd_.stored, token_embd_.data.get(), embd_, tokens_.get(), n, x_.get(), s);
-    if (tracing) trace_.add_embed(x_.get(), n, embd_, s);
-
-    for (int il = 0; il < cfg_.n_layers; ++il) layer(il, n, tracing);
-
-    // Final norm: every row when they are all needed (all logits, or a trace of the whole
-    // sample), else the last row only.
-    const bool all_rows = which == LogitsWanted::All || tracing;
-    if (all_rows) {
-        kernels::rms_norm(x_.get(), output_norm_.get(), n, embd_, cfg_.rms_eps, cur_.get(), s);
-        if (tracing) trace_.add_final_norm(cur_.get(), n, embd_, s);
-    } else if (which == LogitsWanted::Last) {
-        kernels::rms_norm(x_.get() + (n - 1) * embd_, output_norm_.get(), 1, embd_, cfg_.rms_eps,
-                          cur_.get() + (n - 1) * embd_, s);
-    }
-    const DeviceMatrix& out = cfg_.tied ? token_embd_ : output_;
-    if (which == LogitsWanted::All) {
-        logits_.ensure(static_cast<std::size_t>(n * n_vocab));
-        mm_.set_input(cur_.get(), n, embd_);
-        mm_.run(out, logits_.get());
-    } else if (which == LogitsWanted::Last) {
-        mm_.set_input(cur_.get() + (n - 1) * embd_, 1, embd_);
-        mm_.run(out, logits_.get());
-    }
+    graph::run_graph(model_, options_, *this, graph::PassRequest{tokens, n_past_, which, tracing});
     if (which != LogitsWanted::None) {
-        PARITY_CUDA_CHECK(cudaMemcpyAsync(logits.data(), logits_.get(), static_cast<std::size_t>(want) * sizeof(float),
-                                          cudaMemcpyDeviceToHost, s));
+        PARITY_CUDA_CHECK(cudaMemcpyAsync(logits.data(), bufs_[static_cast<std::size_t>(Buf::Logits)].get(),
+                                          logits.size_bytes(), cudaMemcpyDeviceToHost, s));
     }
     if (tracing) {
         trace_.finish(*trace, s);  // waits for the stream

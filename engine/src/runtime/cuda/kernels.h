@@ -66,12 +66,13 @@ std::size_t attention_smem_bytes(int n_kv, int head_dim);
 int attention_max_kv(int head_dim);
 
 /// out [n_tok, n_head * head_dim]: causal attention of q [n_tok, n_head * head_dim] (after
-/// rope) over cache positions 0 .. pos0 + t for token t (ggml's CPU graph without flash
+/// rope) over cache positions first .. pos0 + t for token t, first = 0, or with window > 0
+/// max(0, pos0 + t - window + 1) (ggml's CPU graph without flash
 /// attention): scores K.q with float products summed in double, times scale; softmax with
 /// expf, the sum in double; V.p summed in double. f16 cache: q and p rounded to fp16 first.
 /// Query head h reads kv head h / (n_head / n_head_kv).
 void attention(const float* q, const void* k_cache, const void* v_cache, bool f16, std::int64_t n_tok, int pos0,
-               int n_head, int n_head_kv, int head_dim, float scale, float* out, cudaStream_t stream);
+               int n_head, int n_head_kv, int head_dim, float scale, int window, float* out, cudaStream_t stream);
 
 // ---- element-wise (elementwise.cu) ----
 
@@ -81,6 +82,20 @@ void add_rows(float* y, const float* b, std::int64_t n_rows, std::int64_t width,
 void scale(float* y, float s, std::int64_t n, cudaStream_t stream);                     ///< y *= s
 void silu(float* x, std::int64_t n, cudaStream_t stream);                               ///< x = x / (1 + expf(-x))
 void mul(float* y, const float* x, std::int64_t n, cudaStream_t stream);                 ///< y *= x
+
+// ---- rows and GELU (rows.cu) ----
+
+/// dst [m, width] row i = src row rows[i] (rows: m device ids).
+void gather_rows(const float* src, const std::int32_t* rows, std::int64_t m, std::int64_t width, float* dst,
+                 cudaStream_t stream);
+/// dst row rows[i] = src row i * weights[i], i < m (rows, weights: device).
+void scatter_rows_scaled(const float* src, const std::int32_t* rows, const float* weights, std::int64_t m,
+                         std::int64_t width, float* dst, cudaStream_t stream);
+/// dst [n, width] row t = src row t*k + src row t*k+1 + ... (float, added in that order).
+void sum_groups(const float* src, std::int64_t n, int k, std::int64_t width, float* dst, cudaStream_t stream);
+/// x = tanh GELU of x: through ggml's fp16 table (device, 65536 entries; 0 below -10, x above
+/// 10) when table is not null, else in float.
+void gelu(float* x, std::int64_t n, const std::uint16_t* table, cudaStream_t stream);
 
 // ---- activation statistics (stats.cu) ----
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/model/rope.h"
+#include "engine/runtime/gelu.h"
 #include "cuda_check.h"
 #include "cuda_trace.h"
 #include "cuda_weights.h"
@@ -112,7 +113,8 @@ void rope(std::span<float> x, std::int64_t n_tok, int n_heads, int head_dim, int
 }
 
 void attention(std::span<const float> q, std::span<const float> k, std::span<const float> v, std::int64_t n_tok,
-               int pos0, int n_head, int n_head_kv, int head_dim, KvType kv_type, std::span<float> out) {
+               int pos0, int n_head, int n_head_kv, int head_dim, KvType kv_type, float scale, int window,
+               std::span<float> out) {
     const std::int64_t qd = static_cast<std::int64_t>(n_head) * head_dim;
     const std::int64_t kvd = static_cast<std::int64_t>(n_head_kv) * head_dim;
     const std::int64_t n_kv = pos0 + n_tok;
@@ -131,8 +133,55 @@ void attention(std::span<const float> q, std::span<const float> k, std::span<con
     DeviceBuffer<float> dout(out.size());
     kernels::kv_store(dk.get(), dv.get(), n_kv, static_cast<int>(kvd), 0, f16, kc.get(), vc.get(), s);
     kernels::attention(dq.get(), kc.get(), vc.get(), f16, n_tok, pos0, n_head, n_head_kv, head_dim,
-                       1.0f / std::sqrt(static_cast<float>(head_dim)), dout.get(), s);
+                       scale, window, dout.get(), s);
     download(out, dout, s);
+}
+
+void gelu(std::span<float> x, bool table) {
+    Stream st;
+    const cudaStream_t s = st.get();
+    auto dx = upload(std::span<const float>(x), s);
+    DeviceBuffer<std::uint16_t> dt;
+    if (table) dt = upload(gelu_fp16_table(), s);
+    kernels::gelu(dx.get(), static_cast<std::int64_t>(x.size()), table ? dt.get() : nullptr, s);
+    download(x, dx, s);
+}
+
+void gather_rows(std::span<const float> src, std::span<const std::int32_t> rows, std::int64_t width,
+                 std::span<float> dst) {
+    require(width > 0 && dst.size() == rows.size() * static_cast<std::size_t>(width), "gather_rows: sizes");
+    Stream st;
+    const cudaStream_t s = st.get();
+    auto ds = upload(src, s);
+    auto dr = upload(rows, s);
+    DeviceBuffer<float> dd(dst.size());
+    kernels::gather_rows(ds.get(), dr.get(), static_cast<std::int64_t>(rows.size()), width, dd.get(), s);
+    download(dst, dd, s);
+}
+
+void scatter_rows_scaled(std::span<const float> src, std::span<const std::int32_t> rows,
+                         std::span<const float> weights, std::int64_t width, std::span<float> dst) {
+    require(width > 0 && src.size() == rows.size() * static_cast<std::size_t>(width) && weights.size() == rows.size(),
+            "scatter_rows_scaled: sizes");
+    Stream st;
+    const cudaStream_t s = st.get();
+    auto ds = upload(src, s);
+    auto dr = upload(rows, s);
+    auto dw = upload(weights, s);
+    auto dd = upload(std::span<const float>(dst), s);
+    kernels::scatter_rows_scaled(ds.get(), dr.get(), dw.get(), static_cast<std::int64_t>(rows.size()), width, dd.get(),
+                                 s);
+    download(dst, dd, s);
+}
+
+void sum_groups(std::span<const float> src, int k, std::int64_t width, std::span<float> dst) {
+    require(k > 0 && width > 0 && src.size() == dst.size() * static_cast<std::size_t>(k), "sum_groups: sizes");
+    Stream st;
+    const cudaStream_t s = st.get();
+    auto ds = upload(src, s);
+    DeviceBuffer<float> dd(dst.size());
+    kernels::sum_groups(ds.get(), static_cast<std::int64_t>(dst.size()) / width, k, width, dd.get(), s);
+    download(dst, dd, s);
 }
 
 void swiglu(std::span<const float> gate, std::span<const float> up, std::span<float> silu_out,

@@ -40,9 +40,22 @@ void rope(std::span<float> x, std::int64_t n_tok, int n_heads, int head_dim, int
 
 /// out [n_tok, n_head * head_dim]: attention of q [n_tok, n_head * head_dim] at positions
 /// pos0 .. pos0 + n_tok - 1 over k, v [pos0 + n_tok, n_head_kv * head_dim], which are first
-/// written into a device cache of `kv_type` by the session's store kernel.
+/// written into a device cache of `kv_type` by the session's store kernel. Scores times `scale`;
+/// window > 0: each query sees only the last `window` positions.
 void attention(std::span<const float> q, std::span<const float> k, std::span<const float> v, std::int64_t n_tok,
-               int pos0, int n_head, int n_head_kv, int head_dim, KvType kv_type, std::span<float> out);
+               int pos0, int n_head, int n_head_kv, int head_dim, KvType kv_type, float scale, int window,
+               std::span<float> out);
+
+/// x = GELU(x): through ggml's fp16 table (table = true) or in float.
+void gelu(std::span<float> x, bool table);
+
+/// The MoE row kernels: dst = src rows `rows`; dst rows `rows` = src rows * weights; dst row t =
+/// the sum of src rows t*k .. t*k+k-1 in order. width: floats per row.
+void gather_rows(std::span<const float> src, std::span<const std::int32_t> rows, std::int64_t width,
+                 std::span<float> dst);
+void scatter_rows_scaled(std::span<const float> src, std::span<const std::int32_t> rows,
+                         std::span<const float> weights, std::int64_t width, std::span<float> dst);
+void sum_groups(std::span<const float> src, int k, std::int64_t width, std::span<float> dst);
 
 /// silu_out = silu(gate); product = silu(gate) * up (the SwiGLU kernels, in the session's order).
 void swiglu(std::span<const float> gate, std::span<const float> up, std::span<float> silu_out,

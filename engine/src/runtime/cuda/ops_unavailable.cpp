@@ -22,9 +22,16 @@ void quantize_roundtrip(GgmlType, std::span<const float>, std::span<float>) { no
 void rms_norm(std::span<const float>, std::span<const float>, std::int64_t, float, std::span<float>) { not_built(); }
 void rope(std::span<float>, std::int64_t, int, int, int, float, RopeType) { not_built(); }
 void attention(std::span<const float>, std::span<const float>, std::span<const float>, std::int64_t, int, int, int,
-               int, KvType, std::span<float>) {
+               int, KvType, float, int, std::span<float>) {
     not_built();
 }
+void gelu(std::span<float>, bool) { not_built(); }
+void gather_rows(std::span<const float>, std::span<const std::int32_t>, std::int64_t, std::span<float>) { not_built(); }
+void scatter_rows_scaled(std::span<const float>, std::span<const std::int32_t>, std::span<const float>, std::int64_t,
+                         std::span<float>) {
+    not_built();
+}
+void sum_groups(std::span<const float>, int, std::int64_t, std::span<float>) { not_built(); }
 void swiglu(std::span<const float>, std::span<const float>, std::span<float>, std::span<float>) { not_built(); }
 void add_scale(std::span<float>, std::span<const float>, float) { not_built(); }
 void add_rows(std::span<float>, std::span<const float>) { not_built(); }
