@@ -1,8 +1,11 @@
 // The newer fixture families against llama.cpp (d32676d): logits at every position of the
-// fixture's 24 tokens, batched and incremental, ggml policy. F32 within 1e-4, quantized within
-// 2e-3, argmax equal everywhere. Families whose graph the engine runs today: llama3 (Llama 3.1
-// rope_freqs) and spm (llama with a SentencePiece vocabulary; its tokenizer is not checked here).
+// fixture's 24 tokens, batched and incremental, ggml policy, and the last-token values of every
+// graph node a trace slot maps to (docs/families.md). F32 within 1e-4, quantized within 2e-3,
+// argmax equal everywhere. Families: qwen3, qwen3moe, gemma3, phi3, llama3 (Llama 3.1
+// rope_freqs) and spm (llama with a SentencePiece vocabulary).
 
+#include <iostream>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -78,6 +81,88 @@ TEST_P(FamilyLogits, GgmlPolicyMatchesLlamaCppAtEveryPosition) {
     std::cout << "[ measured ] max|d| over " << tokens.size() << " positions = " << worst << "\n";
     ::testing::Test::RecordProperty("measured", std::to_string(worst));
 }
+
+/// The last-token values of llama.cpp's node `name` (its first occurrence with op `op`, or any
+/// op when empty) in layer `layer`; empty when the graph has no such node.
+std::vector<float> node_values(const nlohmann::json& ref, const std::string& name, const std::string& op = "") {
+    for (const auto& t : ref.at("tensors")) {
+        if (t.at("name") == name && (op.empty() || t.at("op") == op) && t.contains("last_token")) {
+            return t.at("last_token").get<std::vector<float>>();
+        }
+    }
+    return {};
+}
+
+/// The projection after the merged heads: llama.cpp names it attn_out-i (llama) or leaves it
+/// unnamed (node_<index>, the MUL_MAT right after kqv_out-i).
+std::vector<float> attention_projection(const nlohmann::json& ref, int layer) {
+    const auto& nodes = ref.at("tensors");
+    for (std::size_t i = 0; i + 1 < nodes.size(); ++i) {
+        if (nodes[i].at("name") == "kqv_out-" + std::to_string(layer) && nodes[i + 1].at("op") == "MUL_MAT") {
+            return nodes[i + 1].at("last_token").get<std::vector<float>>();
+        }
+    }
+    return {};
+}
+
+std::vector<float> concat(std::vector<float> a, const std::vector<float>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+class FamilyNodes : public ::testing::TestWithParam<FamilyCase> {};
+
+TEST_P(FamilyNodes, MappedNodesMatchLlamaCppAtTheLastToken) {
+    const FamilyCase& c = GetParam();
+    PARITY_REQUIRE_FIXTURE(model_path, c.model());
+    PARITY_REQUIRE_FIXTURE(ref_path, c.ref());
+    const nlohmann::json& ref = *testing::fixture_json(c.ref());
+    const auto tokens = ref.at("tokens").get<std::vector<std::int32_t>>();
+    const Model model = Model::load(model_path.string());
+    SessionOptions opts;
+    opts.threads = 2;
+    opts.max_context = 64;
+    auto session = create_session(model, opts);
+    const ForwardTrace trace = trace_forward(*session, tokens, ForwardMode::FullSequence, true);
+    const bool moe = model.family().ffn == FfnKind::MoeSwiGlu;
+    std::size_t compared = 0;
+    auto expect_close = [&](std::span<const float> ours, const std::vector<float>& theirs, const std::string& what) {
+        ASSERT_FALSE(theirs.empty()) << what << ": no such node in the reference";
+        ASSERT_EQ(ours.size(), theirs.size()) << what;
+        const auto d = testing::max_abs_diff(std::vector<float>(ours.begin(), ours.end()), theirs);
+        EXPECT_LE(d.max_abs, c.tolerance()) << what << " element " << d.worst_index;
+        ++compared;
+    };
+    for (int il = 0; il < model.config().n_layers; ++il) {
+        const std::string i = std::to_string(il);
+        const LayerActivation& L = trace.layers[static_cast<std::size_t>(il)];
+        expect_close(L.values(TraceSlot::AttnNorm), node_values(ref, "attn_norm-" + i, "MUL"), "attn_norm-" + i);
+        const auto qkv = model.family().fused_qkv
+                             ? node_values(ref, "wqkv-" + i)
+                             : concat(concat(node_values(ref, "Qcur-" + i, "MUL_MAT"), node_values(ref, "Kcur-" + i, "MUL_MAT")),
+                                      node_values(ref, "Vcur-" + i, "MUL_MAT"));
+        expect_close(L.values(TraceSlot::Qkv), qkv, "q, k, v of layer " + i);
+        expect_close(L.values(TraceSlot::AttnOut), attention_projection(ref, il), "attention projection " + i);
+        expect_close(L.values(TraceSlot::FfnNorm), node_values(ref, "ffn_norm-" + i, "MUL"), "ffn_norm-" + i);
+        if (moe) {
+            expect_close(L.values(TraceSlot::FfnOut), node_values(ref, "ffn_moe_out-" + i), "ffn_moe_out-" + i);
+        } else {
+            const auto gate_up = model.family().fused_gate_up
+                                     ? node_values(ref, "ffn_up-" + i)
+                                     : concat(node_values(ref, "ffn_gate-" + i), node_values(ref, "ffn_up-" + i));
+            expect_close(concat(std::vector<float>(L.values(TraceSlot::FfnGate).begin(), L.values(TraceSlot::FfnGate).end()),
+                                std::vector<float>(L.values(TraceSlot::FfnUp).begin(), L.values(TraceSlot::FfnUp).end())),
+                         gate_up, "ffn gate and up " + i);
+            const std::string act = model.family().ffn == FfnKind::GeGlu ? "ffn_geglu-" : "ffn_swiglu-";
+            expect_close(L.values(TraceSlot::FfnSwigluInner), node_values(ref, act + i), act + i);
+            expect_close(L.values(TraceSlot::FfnOut), node_values(ref, "ffn_out-" + i, "MUL_MAT"), "ffn_out-" + i);
+        }
+        expect_close(L.values(TraceSlot::Output), node_values(ref, "l_out-" + i), "l_out-" + i);
+    }
+    std::cout << "[ measured ] " << compared << " nodes compared\n";
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, FamilyNodes, ::testing::ValuesIn(all_cases()), case_name);
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, FamilyLogits, ::testing::ValuesIn(all_cases()), case_name);
 

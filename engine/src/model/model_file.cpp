@@ -83,10 +83,12 @@ ModelConfig gguf_config(const gguf::File& f) {
     c.sliding_window = static_cast<int>(opt_int(k + "attention.sliding_window", 0));
     c.sliding_window_pattern = static_cast<int>(opt_int(k + "attention.sliding_window_pattern", 0));
     c.rope_base_local = static_cast<float>(opt_num(k + "rope.freq_base_swa", 0.0));
-    // Linear rope scaling, as llama.cpp reads it (the factor under either key name); other
-    // scaling types are refused by Model::load.
-    if (const gguf::Value* t = f.find(k + "rope.scaling.type");
-        t != nullptr && t->as_string() != nullptr && *t->as_string() == "linear") {
+    // Rope scaling as llama.cpp reads it: the factor (under either key name) divides every
+    // frequency, with no type or with type none or linear; other types are refused by
+    // Model::load (understood.h).
+    const gguf::Value* scaling = f.find(k + "rope.scaling.type");
+    const std::string* type = scaling != nullptr ? scaling->as_string() : nullptr;
+    if (type == nullptr || *type == "none" || *type == "linear") {
         const double factor = opt_num(k + "rope.scaling.factor", opt_num(k + "rope.scale_linear", 0.0));
         if (factor > 0.0) c.rope_freq_scale = static_cast<float>(1.0 / factor);
     }
