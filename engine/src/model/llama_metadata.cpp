@@ -15,6 +15,12 @@ double f32_as_written(float x) {
     return std::strtod(std::string(buf, res.ptr).c_str(), nullptr);
 }
 
+// Architectures whose Hugging Face config states head_dim: llama.cpp's converter then writes
+// attention.key_length and value_length even when they equal n_embd / n_head.
+bool states_head_dim(const std::string& arch) {
+    return arch == "qwen3" || arch == "qwen3moe" || arch == "gemma3";
+}
+
 gguf::Array string_array(const std::vector<std::string>& items) {
     gguf::Array a{gguf::ValueType::STRING, {}};
     a.items.reserve(items.size());
@@ -41,13 +47,25 @@ std::vector<gguf::MetadataEntry> llama_gguf_metadata(const ModelConfig& c, const
         {a + "rope.freq_base", Value(c.rope_base)},
         {a + "attention.layer_norm_rms_epsilon", Value(c.rms_eps)},
     };
-    if (c.arch == "llama") {
-        m.push_back({a + "rope.dimension_count", u32(c.head_dim)});
-        m.push_back({a + "vocab_size", u32(c.n_vocab)});
-    }
-    if (c.head_dim != c.n_embd / c.n_head) {
+    if (c.arch == "llama" || c.arch == "phi3") m.push_back({a + "rope.dimension_count", u32(c.head_dim)});
+    if (c.arch == "llama") m.push_back({a + "vocab_size", u32(c.n_vocab)});
+    if (c.head_dim != c.n_embd / c.n_head || states_head_dim(c.arch)) {
         m.push_back({a + "attention.key_length", u32(c.head_dim)});
         m.push_back({a + "attention.value_length", u32(c.head_dim)});
+    }
+    if (c.n_expert > 0) {
+        m.push_back({a + "expert_count", u32(c.n_expert)});
+        m.push_back({a + "expert_used_count", u32(c.n_expert_used)});
+        m.push_back({a + "expert_feed_forward_length", u32(c.n_ff_expert)});
+    }
+    if (c.sliding_window > 0) m.push_back({a + "attention.sliding_window", u32(c.sliding_window)});
+    if (c.sliding_window_pattern > 0) {
+        m.push_back({a + "attention.sliding_window_pattern", u32(c.sliding_window_pattern)});
+    }
+    if (c.rope_base_local > 0.0f) m.push_back({a + "rope.freq_base_swa", Value(c.rope_base_local)});
+    if (c.rope_freq_scale != 1.0f) {
+        m.push_back({a + "rope.scaling.type", Value(std::string("linear"))});
+        m.push_back({a + "rope.scaling.factor", Value(1.0f / c.rope_freq_scale)});
     }
     m.push_back({"general.file_type", Value(static_cast<std::uint32_t>(file_type))});
     if (traits(default_weight_type(file_type)).block_size > 1) {
@@ -81,11 +99,24 @@ apr::Json llama_apr_metadata(const ModelConfig& c, const TokenizerData& t, const
     j["vocab_size"] = c.n_vocab;
     j["intermediate_size"] = c.n_ff;
     j["max_position_embeddings"] = c.n_ctx;
-    if (c.head_dim != c.n_embd / c.n_head) j["head_dim"] = c.head_dim;
+    if (c.head_dim != c.n_embd / c.n_head || states_head_dim(c.arch)) j["head_dim"] = c.head_dim;
     j["rope_theta"] = f32_as_written(c.rope_base);
     j["rope_type"] = static_cast<int>(c.rope);
     j["rms_norm_eps"] = f32_as_written(c.rms_eps);
     if (c.tied) j["tied_embeddings"] = true;
+    // Family hyper-parameters, each only where the family has it: aprender's names for the
+    // experts, Hugging Face config.json's for the sliding window and rope scaling.
+    if (c.n_expert > 0) {
+        j["num_experts"] = c.n_expert;
+        j["num_experts_per_tok"] = c.n_expert_used;
+        j["moe_intermediate_size"] = c.n_ff_expert;
+    }
+    if (c.sliding_window > 0) j["sliding_window"] = c.sliding_window;
+    if (c.sliding_window_pattern > 0) j["sliding_window_pattern"] = c.sliding_window_pattern;
+    if (c.rope_base_local > 0.0f) j["rope_local_base_freq"] = f32_as_written(c.rope_base_local);
+    if (c.rope_freq_scale != 1.0f) {
+        j["rope_scaling"] = {{"rope_type", "linear"}, {"factor", f32_as_written(1.0f / c.rope_freq_scale)}};
+    }
     j["original_format"] = p.original_format;
     if (!p.source.empty()) j["source"] = p.source;
     j["quantization"] = p.quantization ? apr::Json(*p.quantization) : apr::Json(nullptr);

@@ -126,6 +126,18 @@ ModelConfig apr_config(const apr::File& f) {
     c.rms_eps = static_cast<float>(a.rms_norm_eps.value_or(1e-5));
     c.rope = a.rope_type ? (*a.rope_type == 2 ? RopeType::Neox : RopeType::Norm) : rope_for_arch(c.arch);
     c.tied = a.tied_embeddings.value_or(f.find_tensor("output.weight") == nullptr);
+    auto opt = [](const std::optional<std::int64_t>& v) { return v ? static_cast<int>(*v) : 0; };
+    c.n_expert = opt(a.num_experts);
+    c.n_expert_used = opt(a.num_experts_per_tok);
+    c.n_ff_expert = opt(a.moe_intermediate_size);
+    c.sliding_window = opt(a.sliding_window);
+    c.sliding_window_pattern = opt(a.sliding_window_pattern);
+    c.rope_base_local = static_cast<float>(a.rope_local_base_freq.value_or(0.0));
+    // Linear rope scaling as Hugging Face's config.json states it; Model::load refuses other
+    // types (engine/src/model/understood.cpp).
+    if (a.rope_scaling_type == "linear" && a.rope_scaling_factor && *a.rope_scaling_factor > 0.0) {
+        c.rope_freq_scale = static_cast<float>(1.0 / *a.rope_scaling_factor);
+    }
     return c;
 }
 

@@ -68,13 +68,38 @@ void check_gguf_keys(const ModelFile& f, const gguf::File& g, const ModelConfig&
     }
 }
 
-void check_apr_fields(const ModelFile& f, const apr::File& a) {
+bool is_set(const apr::Json& meta, const char* key) {
+    const auto it = meta.find(key);
+    return it != meta.end() && !it->is_null() && !(it->is_number() && *it == 0);
+}
+
+// The APR fields that change the math beyond the common hyper-parameters: each is accepted
+// only by a family whose graph implements it (engine/model/family.h).
+void check_apr_fields(const ModelFile& f, const apr::File& a, const ModelConfig& c, const Family& fam) {
     const auto& meta = a.metadata();
     if (!meta.is_object()) return;
-    for (const char* key : {"rope_scaling", "sliding_window", "attn_logit_softcapping", "final_logit_softcapping"}) {
-        const auto it = meta.find(key);
-        if (it != meta.end() && !it->is_null()) {
-            refuse(f, std::string("metadata field '") + key + "' is set, and the graph does not implement it");
+    auto refuse_field = [&](const std::string& key, const std::string& why) {
+        refuse(f, "metadata field '" + key + "' is set, and " + why);
+    };
+    for (const char* key : {"attn_logit_softcapping", "final_logit_softcapping"}) {
+        if (is_set(meta, key)) refuse_field(key, "the graph does not implement it");
+    }
+    const std::string not_for = "the " + c.arch + " graph does not implement it";
+    if (is_set(meta, "sliding_window") && !fam.local_layers && !fam.window_not_applied) {
+        refuse_field("sliding_window", not_for);
+    }
+    for (const char* key : {"sliding_window_pattern", "rope_local_base_freq"}) {
+        if (is_set(meta, key) && !fam.local_layers) refuse_field(key, not_for);
+    }
+    for (const char* key : {"num_experts", "num_experts_per_tok", "moe_intermediate_size"}) {
+        if (is_set(meta, key) && fam.ffn != FfnKind::MoeSwiGlu) refuse_field(key, not_for);
+    }
+    if (is_set(meta, "rope_scaling")) {
+        const auto& rs = meta.at("rope_scaling");
+        const auto type = rs.is_object() ? rs.value("rope_type", rs.value("type", std::string("?"))) : std::string("?");
+        if (type != "linear" || c.rope_freq_scale == 1.0f) {
+            refuse_field("rope_scaling", "only linear rope scaling with a positive factor is implemented (rope_type '" +
+                                             type + "')");
         }
     }
 }
@@ -84,7 +109,7 @@ void check_apr_fields(const ModelFile& f, const apr::File& a) {
 void refuse_what_is_not_understood(const ModelFile& file, const ModelConfig& config, const Family& family,
                                    const std::vector<std::string>& read) {
     if (const gguf::File* g = file.gguf()) check_gguf_keys(file, *g, config, family);
-    if (const apr::File* a = file.apr()) check_apr_fields(file, *a);
+    if (const apr::File* a = file.apr()) check_apr_fields(file, *a, config, family);
     const std::unordered_set<std::string> known(read.begin(), read.end());
     for (const auto& t : file.tensors()) {
         if (known.count(t.name) == 0) {

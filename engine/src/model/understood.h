@@ -16,7 +16,9 @@ namespace parity::model_detail {
 ///    the family does not have;
 ///  - a GGUF key `<arch>.*` neither common to every family nor in the family's extra_keys (rope scaling other than none, logit
 ///    softcapping, sliding windows, experts, ...), or a value of a known key it cannot honour;
-///  - in APR metadata, a non-null rope_scaling, sliding_window or softcapping field.
+///  - in APR metadata, a softcapping field, rope_scaling other than linear, or a family field
+///    (sliding_window, sliding_window_pattern, rope_local_base_freq, num_experts, ...) on a
+///    family without it.
 void refuse_what_is_not_understood(const ModelFile& file, const ModelConfig& config, const Family& family,
                                    const std::vector<std::string>& read);
 

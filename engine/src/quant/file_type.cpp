@@ -83,7 +83,8 @@ GgmlType default_weight_type(FileType t) noexcept { return info(t).weight; }
 
 GgmlType TensorTypeChooser::choose(const std::string& name, const std::vector<std::int64_t>& ne) {
     const bool is_weight = name.size() >= 6 && name.compare(name.size() - 6, 6, "weight") == 0;
-    if (!is_weight || ne.size() < 2) return GgmlType::F32;
+    // The MoE router stays F32, as llama-quantize leaves it.
+    if (!is_weight || ne.size() < 2 || contains(name, "ffn_gate_inp.weight")) return GgmlType::F32;
     GgmlType t = default_weight_type(ftype_);
     if (!is_quantized(t)) return t;  // f32 / f16 / bf16 files: every 2-D weight alike
 
@@ -99,7 +100,8 @@ GgmlType TensorTypeChooser::choose(const std::string& name, const std::vector<st
         }
     } else if (name == "token_embd.weight") {
         // the default type
-    } else if (contains(name, "attn_v.weight")) {
+    } else if (contains(name, "attn_v.weight") || contains(name, "attn_qkv.weight")) {
+        // A fused QKV matrix (phi3) counts as the layer's attn_v, as llama-quantize counts it.
         if (f == FileType::MOSTLY_Q2_K) {
             t = info_.n_gqa >= 4 ? GgmlType::Q4_K : GgmlType::Q3_K;
         } else if ((f == FileType::MOSTLY_IQ4_NL || f == FileType::MOSTLY_IQ4_XS) && info_.n_gqa >= 4) {

@@ -126,7 +126,7 @@ TokenizerData make_vocabulary(const ModelShape& shape) {
     }
 
     v.token_types.assign(v.tokens.size(), 1);
-    const bool qwen = shape.arch == "qwen2";
+    const bool qwen = shape.arch.rfind("qwen", 0) == 0;  // qwen2, qwen3, qwen3moe
     const char* control[kControl] = {qwen ? "<|endoftext|>" : "<|begin_of_text|>", qwen ? "<|im_start|>" : "<|end_of_text|>",
                                      qwen ? "<|im_end|>" : "<|eot_id|>"};
     const auto first_control = static_cast<std::int64_t>(v.tokens.size());

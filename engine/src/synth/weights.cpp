@@ -27,8 +27,11 @@ Distribution distribution(const ModelShape& shape, const TensorSpec& t) {
     }
     const float fan_in = static_cast<float>(t.ne[0]);
     float std = 1.0f / std::sqrt(fan_in);
-    // The two projections that write into the residual stream: keep its growth depth-independent.
-    if (ends_with(t.name, "attn_output.weight") || ends_with(t.name, "ffn_down.weight")) {
+    // The MoE router: wide logits, so that the top-k choice is clear of rounding.
+    if (ends_with(t.name, "ffn_gate_inp.weight")) std *= 3.0f;
+    // The projections that write into the residual stream: keep its growth depth-independent.
+    if (ends_with(t.name, "attn_output.weight") || ends_with(t.name, "ffn_down.weight") ||
+        ends_with(t.name, "ffn_down_exps.weight")) {
         std /= std::sqrt(static_cast<float>(shape.n_layers));
     }
     return {0.0f, std};

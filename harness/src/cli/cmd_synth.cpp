@@ -49,13 +49,21 @@ int run_synth(const std::vector<std::string>& args, Io io) {
     // clang-format off
     opts.add_options()
         ("help,h", "show this help")
-        ("arch", po::value<std::string>()->default_value("qwen2"), "qwen2 (NEOX rope, qkv bias) or llama (NORM rope)")
-        ("preset", po::value<std::string>()->default_value("tiny"), "tiny | bench-1024 | bench-0.5b | bench-7b | llama3-8b (llama only)")
+        ("arch", po::value<std::string>(),
+         "qwen2 | llama | qwen3 | qwen3moe | gemma3 | phi3; default: the preset's own, else qwen2")
+        ("preset", po::value<std::string>()->default_value("tiny"),
+         "tiny (every arch) | bench-1024 | bench-0.5b | bench-7b (qwen2, llama) | llama3-8b | qwen3-8b | "
+         "qwen3-30b-a3b | gemma3-4b | phi3-mini (real shapes of one arch each)")
         ("layers", po::value<int>(), "override: number of blocks")
         ("embd", po::value<int>(), "override: embedding width")
         ("ff", po::value<int>(), "override: feed-forward width")
         ("heads", po::value<int>(), "override: attention heads")
         ("kv-heads", po::value<int>(), "override: key/value heads")
+        ("head-dim", po::value<int>(), "override: head dimension (default embd / heads)")
+        ("experts", po::value<int>(), "override: experts per layer (qwen3moe)")
+        ("experts-used", po::value<int>(), "override: experts per token (qwen3moe)")
+        ("expert-ff", po::value<int>(), "override: one expert's feed-forward width (qwen3moe)")
+        ("window", po::value<int>(), "override: sliding window of the local layers (gemma3)")
         ("vocab", po::value<int>(), "override: vocabulary size (>= 259)")
         ("tied", po::value<bool>(), "override: tie the output projection to token_embd (true|false)")
         ("seed", po::value<std::uint64_t>()->default_value(42), "weight seed")
@@ -69,7 +77,10 @@ int run_synth(const std::vector<std::string>& args, Io io) {
     if (!parsed) return kExitOk;
     const po::variables_map& vm = *parsed;
 
-    synth::ModelShape shape = synth::preset(vm["arch"].as<std::string>(), vm["preset"].as<std::string>());
+    const auto preset_name = vm["preset"].as<std::string>();
+    std::string arch = vm.count("arch") ? vm["arch"].as<std::string>() : std::string(synth::preset_arch(preset_name));
+    if (arch.empty()) arch = "qwen2";
+    synth::ModelShape shape = synth::preset(arch, preset_name);
     bool custom = false;
     auto override_int = [&](const char* key, int& field) {
         if (vm.count(key)) {
@@ -83,6 +94,11 @@ int run_synth(const std::vector<std::string>& args, Io io) {
     override_int("heads", shape.n_head);
     override_int("kv-heads", shape.n_head_kv);
     override_int("vocab", shape.n_vocab);
+    override_int("head-dim", shape.n_head_dim);
+    override_int("experts", shape.n_expert);
+    override_int("experts-used", shape.n_expert_used);
+    override_int("expert-ff", shape.n_ff_expert);
+    override_int("window", shape.sliding_window);
     if (vm.count("tied")) {
         shape.tied = vm["tied"].as<bool>();
         custom = true;

@@ -178,6 +178,17 @@ struct Architecture {
     std::optional<std::int64_t> rope_type;  ///< 0 = NORM (adjacent pairs), 2 = NEOX (halves)
     std::optional<double> rms_norm_eps;
     std::optional<bool> tied_embeddings;
+    // Mixture of experts (aprender's AprV2Metadata names).
+    std::optional<std::int64_t> num_experts;
+    std::optional<std::int64_t> num_experts_per_tok;
+    std::optional<std::int64_t> moe_intermediate_size;
+    // Interleaved sliding-window attention (Hugging Face config.json names, as Gemma 3's).
+    std::optional<std::int64_t> sliding_window;
+    std::optional<std::int64_t> sliding_window_pattern;
+    std::optional<double> rope_local_base_freq;
+    /// `rope_scaling` object: its `rope_type` (or the older `type`) and `factor`.
+    std::optional<std::string> rope_scaling_type;
+    std::optional<double> rope_scaling_factor;
 };
 
 /// The tokenizer, from the nested `tokenizer` object and upstream's flat keys

@@ -58,8 +58,8 @@ class TensorTypeChooser {
 public:
     TensorTypeChooser(FileType file_type, QuantModelInfo info) : ftype_(file_type), info_(info) {}
 
-    /// Type for tensor `name` of shape `ne` (ne[0] fastest). 1-D tensors and names not
-    /// ending in "weight" stay F32, as llama-quantize leaves them.
+    /// Type for tensor `name` of shape `ne` (ne[0] fastest). 1-D tensors, names not ending in
+    /// "weight" and the MoE router (ffn_gate_inp) stay F32, as llama-quantize leaves them.
     GgmlType choose(const std::string& name, const std::vector<std::int64_t>& ne);
 
 private:

@@ -309,6 +309,19 @@ Architecture File::architecture() const {
     }
     a.rms_norm_eps = r.number("rms_norm_eps");
     a.tied_embeddings = r.boolean("tied_embeddings");
+    a.num_experts = r.integer("num_experts", true);
+    a.num_experts_per_tok = r.integer("num_experts_per_tok", true);
+    a.moe_intermediate_size = r.integer("moe_intermediate_size", true);
+    a.sliding_window = r.integer("sliding_window", true);
+    a.sliding_window_pattern = r.integer("sliding_window_pattern", true);
+    a.rope_local_base_freq = r.number("rope_local_base_freq");
+    if (const Json* rs = r.get("rope_scaling")) {
+        if (!rs->is_object()) r.fail("rope_scaling", "an object", *rs);
+        const Reader s(path_, metadata_offset_, metadata_text(), *rs, "rope_scaling.", r.text_pos("rope_scaling"));
+        a.rope_scaling_type = s.str("rope_type");
+        if (!a.rope_scaling_type) a.rope_scaling_type = s.str("type");
+        a.rope_scaling_factor = s.number("factor");
+    }
     return a;
 }
 
