@@ -126,6 +126,7 @@ public:
         ops_.embed(pass_.tokens);
         if (fam_.embed_scale) ops_.scale(all(Buf::X), std::sqrt(static_cast<float>(c_.n_embd)));
         if (pass_.tracing) ops_.trace_embed(all(Buf::X));
+        stage(Stage::Embedding, all(Buf::X));
         for (int il = 0; il < c_.n_layers; ++il) {
             il_ = il;
             attention_block();
@@ -154,15 +155,42 @@ private:
         if (pass_.tracing) ops_.trace(il_, slot, v);
     }
 
+    /// Stage tensors (PassRequest::stages): nothing at all is read without a sink.
+    bool wants(Stage s) const noexcept { return pass_.stages != nullptr && pass_.stages->wants(s); }
+    void stage(Stage s, View v) {
+        if (!wants(s)) return;
+        const std::vector<float> values = ops_.read(v);
+        const bool whole = s == Stage::Embedding || s == Stage::FinalNorm || s == Stage::LmHead;
+        pass_.stages->add(s, whole ? -1 : il_, pass_.n_past + static_cast<int>(v.row0), values, v.width);
+    }
+    /// q | k | v of each position, concatenated.
+    void stage_qkv(Stage s) {
+        if (!wants(s)) return;
+        const View q = all(Buf::Q), k = all(Buf::K), v = all(Buf::V);
+        const std::vector<float> qv = ops_.read(q), kv = ops_.read(k), vv = ops_.read(v);
+        const std::int64_t w = q.width + k.width + v.width;
+        std::vector<float> rows(static_cast<std::size_t>(n_ * w));
+        for (std::int64_t t = 0; t < n_; ++t) {
+            float* dst = rows.data() + t * w;
+            dst = std::copy_n(qv.data() + t * q.width, q.width, dst);
+            dst = std::copy_n(kv.data() + t * k.width, k.width, dst);
+            std::copy_n(vv.data() + t * v.width, v.width, dst);
+        }
+        pass_.stages->add(s, il_, pass_.n_past, rows, w);
+    }
+
     void attention_block() {
         const View x = all(Buf::X), cur = all(Buf::Cur), q = all(Buf::Q), k = all(Buf::K), v = all(Buf::V);
         ops_.rms_norm(x, cur, il_, Vec::AttnNorm);
         record(TraceSlot::AttnNorm, cur);
+        stage(Stage::AttnNorm, cur);
         ops_.matmul_input(cur);
         ops_.matmul(il_, Mat::Wq, 0, q);
         ops_.matmul(il_, Mat::Wk, 0, k);
         ops_.matmul(il_, Mat::Wv, 0, v);
+        // A fault injected at qkv acts after the bias: qkv_matmul shows it only without biases.
         if (fam_.qkv_bias) {
+            stage_qkv(Stage::QkvMatmul);
             ops_.add_bias(q, il_, Vec::Bq);
             ops_.add_bias(k, il_, Vec::Bk);
             ops_.add_bias(v, il_, Vec::Bv);
@@ -170,6 +198,7 @@ private:
         inject(TraceSlot::Qkv, q);
         inject(TraceSlot::Qkv, k);
         inject(TraceSlot::Qkv, v);
+        stage_qkv(fam_.qkv_bias ? Stage::QkvBias : Stage::QkvMatmul);
         if (pass_.tracing) {
             ops_.trace(il_, TraceSlot::Qkv, q);
             ops_.trace(il_, TraceSlot::Qkv, k);
@@ -182,18 +211,23 @@ private:
         const LayerPlan& plan = m_.plan(il_);
         ops_.rope(q, c_.n_head, plan.rope_table);
         ops_.rope(k, c_.n_head_kv, plan.rope_table);
+        stage(Stage::QPostRope, q);
+        stage(Stage::KPostRope, k);
         float scale = m_.attention_scale();
         if (fam_.q_prescale) {
             ops_.scale(q, scale);
             scale = 1.0f;
         }
         ops_.attention(il_, n_, plan.window, scale);
+        stage(Stage::Attention, all(Buf::Attn));
         const View o = all(Buf::O);
         ops_.matmul_input(all(Buf::Attn));
         ops_.matmul(il_, Mat::Wo, 0, o);
         record(TraceSlot::AttnOut, o);
+        stage(Stage::AttnOut, o);
         if (fam_.post_norms) ops_.rms_norm(o, o, il_, Vec::PostAttnNorm);
         ops_.add(x, o);
+        stage(Stage::PostAttnResidual, x);
     }
 
     void dense_ffn_block() {
@@ -201,19 +235,24 @@ private:
                    down = all(Buf::Down);
         ops_.rms_norm(x, cur, il_, Vec::FfnNorm);
         record(TraceSlot::FfnNorm, cur);
+        stage(Stage::FfnNorm, cur);
         ops_.matmul_input(cur);
         ops_.matmul(il_, Mat::Gate, 0, gate);
         ops_.matmul(il_, Mat::Up, 0, up);
         record(TraceSlot::FfnGate, gate);
         record(TraceSlot::FfnUp, up);
+        stage(Stage::FfnGate, gate);
+        stage(Stage::FfnUp, up);
         if (fam_.ffn == FfnKind::GeGlu) {
             ops_.gelu(gate);
         } else {
             ops_.silu(gate);
         }
         record(TraceSlot::FfnSiluGate, gate);
+        stage(Stage::FfnSilu, gate);
         ops_.mul(up, gate);
         record(TraceSlot::FfnSwigluInner, up);
+        stage(Stage::FfnSwigl, up);
         ops_.matmul_input(up);
         ops_.matmul(il_, Mat::Down, 0, down);
         finish_ffn(down);
@@ -227,6 +266,7 @@ private:
         const int k = c_.n_expert_used;
         ops_.rms_norm(x, cur, il_, Vec::FfnNorm);
         record(TraceSlot::FfnNorm, cur);
+        stage(Stage::FfnNorm, cur);
         ops_.matmul_input(cur);
         ops_.matmul(il_, Mat::Router, 0, router);
         const std::vector<float> logits = ops_.read(router);
@@ -267,10 +307,13 @@ private:
 
     void finish_ffn(View down) {
         record(TraceSlot::FfnOut, down);
+        stage(Stage::FfnOut, down);
         if (fam_.post_norms) ops_.rms_norm(down, down, il_, Vec::PostFfnNorm);
         const View x = all(Buf::X);
         ops_.add(x, down);
         record(TraceSlot::Output, x);
+        stage(Stage::PostFfnResidual, x);
+        stage(Stage::LayerOutput, x);
     }
 
     void output() {
@@ -278,18 +321,25 @@ private:
         // sample), else the last row only.
         const LogitsWanted which = pass_.which;
         const View x = all(Buf::X), cur = all(Buf::Cur);
-        if (which == LogitsWanted::All || pass_.tracing) {
+        if (which == LogitsWanted::All || pass_.tracing || wants(Stage::FinalNorm)) {
             ops_.rms_norm(x, cur, -1, Vec::OutputNorm);
             if (pass_.tracing) ops_.trace_final_norm(cur);
+            stage(Stage::FinalNorm, cur);
         } else if (which == LogitsWanted::Last) {
             ops_.rms_norm(View{Buf::X, c_.n_embd, n_ - 1, 1}, View{Buf::Cur, c_.n_embd, n_ - 1, 1}, -1, Vec::OutputNorm);
         }
         if (which == LogitsWanted::All) {
             ops_.matmul_input(cur);
             ops_.matmul(-1, Mat::Output, 0, View{Buf::Logits, c_.n_vocab, 0, n_});
+            stage(Stage::LmHead, View{Buf::Logits, c_.n_vocab, 0, n_});
         } else if (which == LogitsWanted::Last) {
             ops_.matmul_input(View{Buf::Cur, c_.n_embd, n_ - 1, 1});
             ops_.matmul(-1, Mat::Output, 0, View{Buf::Logits, c_.n_vocab, 0, 1});
+            if (wants(Stage::LmHead)) {
+                // The one row computed is the last position's.
+                const std::vector<float> values = ops_.read(View{Buf::Logits, c_.n_vocab, 0, 1});
+                pass_.stages->add(Stage::LmHead, -1, pass_.n_past + static_cast<int>(n_ - 1), values, c_.n_vocab);
+            }
         }
     }
 

@@ -51,6 +51,26 @@ std::vector<float> forward_logits(Session& session, std::span<const std::int32_t
     return logits;
 }
 
+void dump_stages(Session& session, std::span<const std::int32_t> tokens, ForwardMode mode, StageSink& sink) {
+    if (tokens.empty()) throw UsageError("dump_stages: no input tokens");
+    struct SinkGuard {
+        Session& s;
+        ~SinkGuard() { s.set_stage_sink(nullptr); }
+    } guard{session};
+    const auto n_vocab = static_cast<std::size_t>(session.model().config().n_vocab);
+    session.reset();
+    session.set_stage_sink(&sink);
+    if (mode == ForwardMode::FullSequence) {
+        std::vector<float> logits(tokens.size() * n_vocab);
+        session.evaluate(tokens, LogitsWanted::All, logits, nullptr);
+    } else {
+        std::vector<float> logits(n_vocab);
+        for (std::size_t i = 0; i < tokens.size(); ++i) {
+            session.evaluate(tokens.subspan(i, 1), LogitsWanted::Last, logits, nullptr);
+        }
+    }
+}
+
 ForwardTrace trace_forward(Session& session, std::span<const std::int32_t> tokens, ForwardMode mode,
                            bool keep_values) {
     if (tokens.empty()) throw UsageError("trace: no input tokens");

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "engine/model/model.h"
+#include "engine/trace/stage_dump.h"
 #include "engine/trace/trace.h"
 
 namespace parity {
@@ -95,6 +96,12 @@ public:
     /// outside [0, n_vocab), a full cache or a logits span of the wrong size.
     virtual void evaluate(std::span<const std::int32_t> tokens, LogitsWanted which, std::span<float> logits,
                           TraceRecorder* trace) = 0;
+
+    /// Later evaluate() calls hand their stage tensors to `sink` (null: none, the default). A
+    /// pass then reads each stage the sink wants back to the host; without a sink nothing is
+    /// read. lm_head is given for the logits the pass computes (LogitsWanted), final_norm for
+    /// every position.
+    virtual void set_stage_sink(StageSink* sink) noexcept = 0;
 };
 
 /// A session for `model` (which must outlive it) on options.backend. Throws UsageError when the
@@ -108,6 +115,11 @@ std::vector<float> forward_logits(Session& session, std::span<const std::int32_t
 /// The trace of the prompt from an emptied cache. full_sequence traces every position;
 /// incremental evaluates the tokens before the last silently and traces the last one only.
 /// keep_values: keep each slot's last-token vector (LayerActivation::last_token_values).
+/// The stage tensors of every prompt position from an emptied cache, into `sink`:
+/// full_sequence in one pass (all logits), incremental one token at a time (each token's logits).
+/// The session's sink is null again afterwards.
+void dump_stages(Session& session, std::span<const std::int32_t> tokens, ForwardMode mode, StageSink& sink);
+
 ForwardTrace trace_forward(Session& session, std::span<const std::int32_t> tokens, ForwardMode mode,
                            bool keep_values = false);
 

@@ -2,7 +2,8 @@
 // The forward graph, written once for every backend. run_graph() walks a model's family
 // description (engine/model/family.h) and calls a backend's GraphOps for each node; the CPU and
 // CUDA backends implement only the ops, so their layers cannot drift apart. Trace slots and
-// injected faults are applied here too, in one place.
+// injected faults are applied here too, in one place, and so are the stage tensor dumps
+// (PassRequest::stages).
 //
 // Buffers are named, not passed: a backend holds each Buf for the largest batch it has seen,
 // row-major, `rows` rows of `width` floats. A View picks rows [row0, row0 + rows) of one.
@@ -111,6 +112,9 @@ struct PassRequest {
     int n_past = 0;  ///< position of tokens[0]
     LogitsWanted which = LogitsWanted::None;
     bool tracing = false;
+    /// Receives the stage tensors (engine/trace/stage_dump.h) when not null: each stage the
+    /// sink wants is read back with GraphOps::read() right after it is computed.
+    StageSink* stages = nullptr;
 };
 
 /// Runs the graph: embedding, every layer, final norm and the output projection into

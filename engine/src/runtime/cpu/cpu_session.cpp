@@ -40,6 +40,7 @@ public:
     int n_past() const noexcept override { return n_past_; }
     int capacity() const noexcept override { return kv_.capacity(); }
     void reset() noexcept override { n_past_ = 0; }
+    void set_stage_sink(StageSink* sink) noexcept override { stages_ = sink; }
     void evaluate(std::span<const std::int32_t> tokens, LogitsWanted which, std::span<float> logits,
                   TraceRecorder* trace) override;
 
@@ -79,6 +80,7 @@ private:
     std::int64_t hd_;
     KvCache kv_;
     int n_past_ = 0;
+    StageSink* stages_ = nullptr;       // receives stage tensors when set (set_stage_sink)
 
     std::vector<std::vector<float>> dequant_store_;
     std::vector<PreparedLayer> layers_;
@@ -308,7 +310,7 @@ void CpuSession::evaluate(std::span<const std::int32_t> tokens, LogitsWanted whi
     }
     logits_ = logits.data();
     trace_ = trace;
-    graph::run_graph(model_, options_, *this, graph::PassRequest{tokens, n_past_, which, trace != nullptr});
+    graph::run_graph(model_, options_, *this, graph::PassRequest{tokens, n_past_, which, trace != nullptr, stages_});
     logits_ = nullptr;
     trace_ = nullptr;
     n_past_ += static_cast<int>(n);

@@ -64,6 +64,7 @@ public:
     int n_past() const noexcept override { return n_past_; }
     int capacity() const noexcept override { return capacity_; }
     void reset() noexcept override { n_past_ = 0; }
+    void set_stage_sink(StageSink* sink) noexcept override { stages_ = sink; }
     void evaluate(std::span<const std::int32_t> tokens, LogitsWanted which, std::span<float> logits,
                   TraceRecorder* trace) override;
 
@@ -101,6 +102,7 @@ private:
     std::int64_t hd_;
     int capacity_;
     int n_past_ = 0;
+    StageSink* stages_ = nullptr;  // receives stage tensors when set (set_stage_sink)
 
     Stream stream_;
     CublasHandle blas_;
@@ -378,7 +380,7 @@ void CudaSession::evaluate(std::span<const std::int32_t> tokens, LogitsWanted wh
     const cudaStream_t s = stream_.get();
     const bool tracing = trace != nullptr;
     if (tracing) trace_.begin(trace->keeps_values());
-    graph::run_graph(model_, options_, *this, graph::PassRequest{tokens, n_past_, which, tracing});
+    graph::run_graph(model_, options_, *this, graph::PassRequest{tokens, n_past_, which, tracing, stages_});
     if (which != LogitsWanted::None) {
         PARITY_CUDA_CHECK(cudaMemcpyAsync(logits.data(), bufs_[static_cast<std::size_t>(Buf::Logits)].get(),
                                           logits.size_bytes(), cudaMemcpyDeviceToHost, s));
