@@ -1,6 +1,7 @@
 #include "falsifiers/falsifier.h"
 
 #include <mutex>
+#include <stdexcept>
 
 #include "common.h"
 
@@ -15,6 +16,10 @@ std::vector<std::string> Falsifier::paths() const {
     return out;
 }
 
+const StageDump& Evidence::stages(const std::string& path, std::span<const std::int32_t>) {
+    throw std::runtime_error("path " + path + ": this evidence holds no stage tensors");
+}
+
 void attach_builtin_falsifiers(Registry& registry) {
     registry.attach("sample_count_parity", detail::make_sample_count_parity);
     registry.attach("stat_ratio_band", detail::make_stat_ratio_band);
@@ -25,6 +30,7 @@ void attach_builtin_falsifiers(Registry& registry) {
     registry.attach("prefill_vs_decode", detail::make_prefill_vs_decode);
     registry.attach("output_matches", detail::make_output_matches);
     registry.attach("reference_logits", detail::make_reference_logits);
+    registry.attach("per_op", detail::make_per_op);
 }
 
 Registry& runtime_registry() {

@@ -212,6 +212,7 @@ std::string describe_kind(ParamKind kind) {
         case ParamKind::Layers: return "`all`, a layer index or a list of layer indices";
         case ParamKind::Positions: return "`last`, `all` or a list of token positions";
         case ParamKind::IntList: return "list of integers >= 0";
+        case ParamKind::StageList: return "`all` or a list of stage names";
     }
     return "?";
 }
@@ -423,6 +424,18 @@ std::vector<FalsifierSpec> builtin_specs() {
         b.constraint(Constraint::Kind::AtLeastOne, {"atol", "rtol", "min_cosine"});
         out.push_back(std::move(b.spec));
     }
+    {
+        SpecBuilder b("per_op",
+                      "stage tensors of two paths (engines or dump trees) agree per (stage, layer) over the "
+                      "positions; the first row in forward order under min_cosine is named");
+        b.two_paths("[A, B]: engine paths, or `dumps:` paths holding APRT trees");
+        b.cosine("min_cosine", "0.999", "minimum cosine per (stage, layer) and position");
+        b.nonneg("max_abs", "", "maximum |A - B| of any element (optional)");
+        b.add("stages", ParamKind::StageList, false, "all", "stages compared (upstream's stage names)");
+        b.add("positions", ParamKind::Positions, false, "all", "prompt positions compared");
+        b.prompt_or_tokens();
+        out.push_back(std::move(b.spec));
+    }
     return out;
 }
 
@@ -506,6 +519,7 @@ public:
                 return v;
             }
             case ParamKind::SlotList: return slot_list(value, v);
+            case ParamKind::StageList: return stage_list(value, v);
             case ParamKind::Stat: {
                 if (!text(value, v.text)) return std::nullopt;
                 if (std::find(kStats.begin(), kStats.end(), v.text) == kStats.end()) {
@@ -625,6 +639,45 @@ private:
             return false;
         }
         return true;
+    }
+
+    bool stage(const ParamNode& value, std::string& out) {
+        if (!text(value, out)) return false;
+        const auto names = stage_names();
+        if (std::find(names.begin(), names.end(), out) == names.end()) {
+            fail(IssueCode::UnknownSlot,
+                 "names no stage: " + quoted(out) + did_you_mean(out, names) + "; stages are " + join(names),
+                 value.pos);
+            return false;
+        }
+        return true;
+    }
+
+    std::optional<ParamValue> stage_list(const ParamNode& value, ParamValue& v) {
+        if (value.kind == ParamNode::Kind::Scalar && value.text == "all") {
+            v.all = true;
+            const auto names = stage_names();
+            v.names.assign(names.begin(), names.end());
+            return v;
+        }
+        if (value.kind != ParamNode::Kind::Sequence) return wrong_type(value);
+        if (value.items.empty()) return fail(IssueCode::InvalidValue, "must not be an empty list");
+        bool ok = true;
+        for (const auto& item : value.items) {
+            std::string name;
+            if (!stage(item, name)) {
+                ok = false;
+                continue;
+            }
+            if (std::find(v.names.begin(), v.names.end(), name) != v.names.end()) {
+                fail(IssueCode::InvalidValue, "names stage " + quoted(name) + " twice", item.pos);
+                ok = false;
+                continue;
+            }
+            v.names.push_back(name);
+        }
+        if (!ok) return std::nullopt;
+        return v;
     }
 
     std::optional<ParamValue> slot_list(const ParamNode& value, ParamValue& v) {

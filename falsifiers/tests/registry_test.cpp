@@ -51,10 +51,11 @@ std::string dump(const CheckResult& r) {
     return out;
 }
 
-TEST(Registry, HasTheNineFalsifiersOfTheDesign) {
+TEST(Registry, HasTheTenFalsifiers) {
     const std::vector<std::string> expected = {"sample_count_parity", "stat_ratio_band",     "slot_tolerance",
                                                "finite",              "logits_agreement",    "greedy_tokens_agree",
-                                               "prefill_vs_decode",   "output_matches",      "reference_logits"};
+                                               "prefill_vs_decode",   "output_matches",      "reference_logits",
+                                               "per_op"};
     EXPECT_EQ(reg().specs().size(), expected.size());
     for (const auto& name : expected) {
         const FalsifierSpec* spec = reg().find(name);

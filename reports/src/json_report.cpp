@@ -40,6 +40,11 @@ Json test_json(const TestResult& r) {
                              {"lo", bound(row.lo)},
                              {"hi", bound(row.hi)},
                              {"pass", row.pass}});
+        if (!row.details.empty()) {
+            Json details = Json::object();
+            for (const auto& [name, value] : row.details) details[name] = number(value);
+            per_layer.back()["details"] = std::move(details);
+        }
     }
     Json first_failure = nullptr;
     if (r.first_failure) {
@@ -47,7 +52,7 @@ Json test_json(const TestResult& r) {
                          {"slot", text(r.first_failure->slot)},
                          {"detail", text(r.first_failure->detail)}};
     }
-    return {{"id", text(r.id)},
+    Json doc = {{"id", text(r.id)},
             {"contract", text(r.contract)},
             {"rule", text(r.rule)},
             {"prediction", text(r.prediction)},
@@ -63,6 +68,8 @@ Json test_json(const TestResult& r) {
             {"first_failure", std::move(first_failure)},
             {"repro", text(r.repro)},
             {"seconds", number(r.seconds)}};
+    if (!r.notes.empty()) doc["notes"] = texts(r.notes);
+    return doc;
 }
 
 }  // namespace

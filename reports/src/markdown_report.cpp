@@ -107,7 +107,26 @@ void write_section(const TestResult& r, std::ostream& out) {
         }
     }
     const std::size_t failing = count_failing_rows(r);
-    if (failing > 0) {
+    for (const auto& note : r.notes) out << (&note == &r.notes.front() ? "\n" : "") << "- " << inline_text(note) << "\n";
+    const bool table = std::any_of(r.per_layer.begin(), r.per_layer.end(),
+                                   [](const LayerMetric& row) { return !row.details.empty(); });
+    if (table) {
+        // Rows with details (per_op) are a table in their own right: every row, in order.
+        out << "\nAll rows (" << inline_text(r.metric_name.empty() ? "value" : r.metric_name) << "):\n\n";
+        out << "| layer | slot | value | bounds | pass |";
+        const auto& names = r.per_layer.front().details;
+        for (const auto& d : names) out << " " << inline_text(d.first) << " |";
+        out << "\n|---|---|---|---|---|";
+        for (std::size_t i = 0; i < names.size(); ++i) out << "---|";
+        out << "\n";
+        for (const auto& row : r.per_layer) {
+            out << "| " << (row.layer < 0 ? std::string("model") : std::to_string(row.layer)) << " | "
+                << inline_text(row.slot) << " | " << format_number(row.value) << " | "
+                << inline_text(describe_bounds(row)) << " | " << (row.pass ? "yes" : "**no**") << " |";
+            for (const auto& d : row.details) out << " " << format_number(d.second) << " |";
+            out << "\n";
+        }
+    } else if (failing > 0) {
         out << "\nFailing rows (" << inline_text(r.metric_name.empty() ? "value" : r.metric_name)
             << "): " << failing << " of " << r.per_layer.size() << "\n\n";
         out << "| layer | slot | value | bounds |\n|---|---|---|---|\n";

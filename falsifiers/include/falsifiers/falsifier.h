@@ -35,6 +35,7 @@
 
 #include "engine/runtime/forward.h"
 #include "engine/model/model_file.h"
+#include "engine/trace/stage_dump.h"
 #include "engine/trace/trace.h"
 #include "falsifiers/registry.h"
 #include "reports/result.h"
@@ -86,6 +87,11 @@ public:
     /// A file a binding names: ${VAR} / ${VAR:-default} expanded from the environment, a
     /// relative name taken from the contract's directory. The file may not exist.
     virtual std::filesystem::path resolve_file(const std::string& name) = 0;
+    /// The stage tensors of every position of `tokens` on `path` (engine/trace/stage_dump.h):
+    /// an engine path's from its forward in its own mode, a `dumps:` path's read from its tree
+    /// (an error when the tree does not hold tokens.size() positions). The default throws
+    /// std::runtime_error: evidence without stage tensors.
+    virtual const StageDump& stages(const std::string& path, std::span<const std::int32_t> tokens);
 };
 
 /// One bound falsification test, ready to run.
@@ -109,7 +115,7 @@ private:
     BoundParams params_;
 };
 
-/// Attaches the nine built-in implementations to `registry` by name.
+/// Attaches the ten built-in implementations to `registry` by name.
 void attach_builtin_falsifiers(Registry& registry);
 
 /// Registry::builtin() with the implementations attached (done once, thread-safe).

@@ -60,6 +60,8 @@ struct ParamMember {
 std::span<const std::string_view> layer_slot_names();
 /// The model-level slots: embed, final_norm, logits.
 std::span<const std::string_view> model_slot_names();
+/// Upstream's 19 APRT stage names in forward order (engine/trace/aprt.h), for per_op's `stages`.
+std::span<const std::string_view> stage_names();
 /// The ActivationStats fields: count, min, max, mean, std_dev, nan_count, inf_count, zero_count.
 std::span<const std::string_view> stat_names();
 /// The samples a statistic can cover: last_token, full.
@@ -90,6 +92,7 @@ enum class ParamKind {
     Layers,     ///< `all`, one layer index, or a list of distinct layer indices (>= 0)
     Positions,  ///< `last`, `all`, or a list of distinct token positions (>= 0)
     IntList,    ///< a non-empty list of integers >= 0 (token ids)
+    StageList,  ///< `all` or a list of distinct APRT stage names (engine/trace/aprt.h)
 };
 
 /// Human-readable type, as the docs and messages say it ("number", "list of 2 path names", ...).
@@ -150,7 +153,7 @@ struct ParamValue {
     double lo = 0.0, hi = 0.0;         ///< Band
     bool all = false;                  ///< SlotList/Layers/Positions: `all`
     bool last = false;                 ///< Positions: `last`
-    std::vector<std::string> names;    ///< PathList, SlotList (expanded when `all`)
+    std::vector<std::string> names;    ///< PathList, SlotList, StageList (expanded when `all`)
     std::vector<std::int64_t> indices; ///< Layers, Positions, IntList
 };
 

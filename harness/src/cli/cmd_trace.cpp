@@ -1,5 +1,6 @@
 // `pv trace MODEL (--prompt TEXT | --tokens IDS)`: per-layer activation statistics of one
-// forward pass (upstream `apr trace --payload`), as text or JSON (docs/trace-json.md).
+// forward pass (upstream `apr trace --payload`), as text or JSON (docs/trace-json.md); with
+// --save-tensor, the stage tensors of the pass as an APRT dump tree (docs/dumps.md).
 
 #include <ostream>
 
@@ -10,6 +11,7 @@
 #include "engine/runtime/forward.h"
 #include "engine/model/model.h"
 #include "engine_cli.h"
+#include "save_tensor.h"
 #include "harness/cli/command.h"
 #include "trace_json.h"
 
@@ -21,9 +23,11 @@ namespace {
 
 int run_trace(const std::vector<std::string>& args, Io io) {
     po::options_description opts(
-        "pv trace MODEL (--prompt TEXT | --tokens IDS) [options]\n\n"
+        "pv trace MODEL (--prompt TEXT | --tokens IDS) [options]\n"
+        "pv trace MODEL (--prompt TEXT | --tokens IDS) --save-tensor STAGES --output DIR [options]\n\n"
         "Runs one forward pass and prints per-layer activation statistics of ten slots\n"
-        "(full_sequence: every position; incremental: the last token only)");
+        "(full_sequence: every position; incremental: the last token only), or with\n"
+        "--save-tensor writes the stage tensors of every position as APRT files");
     // clang-format off
     opts.add_options()
         ("help,h", "show this help")
@@ -33,7 +37,12 @@ int run_trace(const std::vector<std::string>& args, Io io) {
     opts.add_options()
         ("json", "print one JSON object (schema: docs/trace-json.md)")
         ("full-logits", "JSON: add logits.values, every logit of the last position")
-        ("last-token-values", "JSON: add each layer's raw last-token vector per slot");
+        ("last-token-values", "JSON: add each layer's raw last-token vector per slot")
+        ("save-tensor", po::value<std::string>(),
+         "write stage tensors instead: all, or stage names separated by commas (docs/dumps.md)")
+        ("output,o", po::value<std::string>(), "--save-tensor: the directory to write the dump tree to")
+        ("layout", po::value<std::string>()->default_value("per-position"),
+         "--save-tensor: per-position (DIR/pos-NNNN/layer-N/STAGE.bin) | concatenated (DIR/layer-N/STAGE.bin)");
     // clang-format on
     const auto parsed = parse_or_help(args, opts, {{"model"}}, io.out);
     if (!parsed) return kExitOk;
@@ -47,10 +56,21 @@ int run_trace(const std::vector<std::string>& args, Io io) {
         throw po::error("--full-logits and --last-token-values go with --json");
     }
 
+    const bool save = vm.count("save-tensor") > 0;
+    if (save != (vm.count("output") > 0)) throw po::error("--save-tensor and --output go together");
+    if (save && json) throw po::error("--save-tensor writes files; it does not go with --json");
+    if (!save && !vm["layout"].defaulted()) throw po::error("--layout goes with --save-tensor");
+    const std::set<Stage> stages = save ? parse_stage_list(vm["save-tensor"].as<std::string>()) : std::set<Stage>{};
+    const aprt::Layout layout = parse_layout(vm["layout"].as<std::string>());
+
     const Model model = Model::load(vm["model"].as<std::string>());
     const InputTokens in = input_tokens(vm, model);
     const SessionOptions so = session_options(vm, static_cast<int>(in.ids.size()));
     auto session = create_session(model, so);
+    if (save) {
+        save_stage_tensors(*session, in.ids, *mode, stages, vm["output"].as<std::string>(), layout, io.out);
+        return kExitOk;
+    }
     const bool values = vm.count("last-token-values") > 0;
     const ForwardTrace trace = trace_forward(*session, in.ids, *mode, values);
 

@@ -72,10 +72,15 @@ struct PathCache::PathState {
     std::map<std::pair<std::vector<std::int32_t>, int>, ForwardTrace> traces;  // (tokens, mode)
     std::map<std::vector<std::int32_t>, std::vector<float>> logits;
     std::map<std::pair<std::vector<std::int32_t>, int>, falsifiers::Generation> generations;  // (prompt, n)
+    std::map<std::vector<std::int32_t>, StageDump> stages;
 
     const Tokenizer* tok() {
         if (!tokenizer_tried) {
             tokenizer_tried = true;
+            if (!model) {
+                tokenizer_error = "a dump tree has no tokenizer";
+                return nullptr;
+            }
             try {
                 tokenizer.emplace(model->file().tokenizer());
             } catch (const std::exception& e) {
@@ -95,6 +100,10 @@ std::optional<std::string> PathCache::unavailable(const std::string& path) const
     const PathSpec* spec = suite_.find_path(path);
     if (spec == nullptr) return "path `" + path + "` is not defined by the suite";
     std::error_code ec;
+    if (!spec->dumps.empty()) {
+        if (!std::filesystem::is_directory(spec->dumps, ec)) return "path " + path + ": dump tree " + spec->dumps + " not found";
+        return std::nullopt;
+    }
     if (!std::filesystem::is_regular_file(spec->model, ec)) {
         return "path " + path + ": model file " + spec->model + " not found";
     }
@@ -115,6 +124,7 @@ PathCache::PathState& PathCache::state(const std::string& path) {
     }
     auto st = std::make_unique<PathState>();
     st->spec = suite_.find_path(path);
+    if (!st->spec->dumps.empty()) return *paths_.emplace(path, std::move(st)).first->second;
     auto& model = models_[st->spec->model];
     if (!model) {
         model = std::make_shared<Model>(Model::load(st->spec->model));
@@ -125,6 +135,10 @@ PathCache::PathState& PathCache::state(const std::string& path) {
 }
 
 Session& PathCache::session(PathState& st, std::size_t needed_context) {
+    if (!st.model) {
+        throw std::runtime_error("path " + st.spec->name + " is a dump tree (dumps:): it has no model, only stage "
+                                 "tensors (compare it with per_op)");
+    }
     if (!st.session || static_cast<std::size_t>(st.session->capacity()) < needed_context) {
         SessionOptions o;
         o.backend = st.spec->backend;
@@ -140,7 +154,25 @@ Session& PathCache::session(PathState& st, std::size_t needed_context) {
     return *st.session;
 }
 
-const ModelConfig& PathCache::config(const std::string& path) { return state(path).model->config(); }
+const ModelConfig& PathCache::config(const std::string& path) {
+    PathState& st = state(path);
+    if (!st.model) throw std::runtime_error("path " + path + " is a dump tree (dumps:): it has no model configuration");
+    return st.model->config();
+}
+
+const StageDump& PathCache::stages(const std::string& path, std::span<const std::int32_t> tokens) {
+    PathState& st = state(path);
+    std::vector<std::int32_t> key(tokens.begin(), tokens.end());
+    if (const auto it = st.stages.find(key); it != st.stages.end()) return it->second;
+    StageDump dump;
+    if (!st.spec->dumps.empty()) {
+        dump = StageDump::read_tree(st.spec->dumps, static_cast<std::uint32_t>(tokens.size()));
+    } else {
+        dump_stages(session(st, tokens.size()), tokens, st.spec->mode, dump);
+    }
+    ++stats_.stage_dumps;
+    return st.stages.emplace(std::move(key), std::move(dump)).first->second;
+}
 
 std::vector<std::int32_t> PathCache::input(const std::string& path, const falsifiers::InputRequest& request) {
     PathState& st = state(path);

@@ -92,6 +92,9 @@ void set_path_field(PathSpec& p, const std::string& key, const std::string& valu
         if (value.empty()) bad("a model name or file");
         const auto it = models.find(value);
         p.model = it != models.end() ? it->second : resolve(expand_variables(value, where), base_dir);
+    } else if (key == "dumps") {
+        if (value.empty()) bad("an APRT dump tree directory");
+        p.dumps = resolve(expand_variables(value, where), base_dir);
     } else if (key == "backend") {
         const auto b = parse_backend(value);
         if (!b) bad("cpu or cuda");
@@ -116,7 +119,7 @@ void set_path_field(PathSpec& p, const std::string& key, const std::string& valu
         p.faults.push_back(parse_fault(value, where + ": path " + p.name + ": inject"));
     } else {
         throw SuiteError(where + ": path " + p.name + ": unknown field `" + key +
-                         "` (expected model, backend, mode, matmul, kv_type, threads, inject)");
+                         "` (expected model, dumps, backend, mode, matmul, kv_type, threads, inject)");
     }
 }
 
@@ -280,8 +283,13 @@ private:
             throw SuiteError(at(key) + ": `" + p.name + "` is not a path name (a letter or _, then letters, digits, _ or -)");
         }
         if (!v.IsMap()) throw SuiteError(at(v) + ": path " + p.name + ": expected a mapping {model, backend, mode, matmul}");
-        check_keys(v, {"model", "backend", "mode", "matmul", "kv_type", "threads", "inject"}, "path " + p.name);
-        if (!v["model"]) throw SuiteError(at(key) + ": path " + p.name + ": `model` is required");
+        check_keys(v, {"model", "dumps", "backend", "mode", "matmul", "kv_type", "threads", "inject"}, "path " + p.name);
+        if (!v["model"] && !v["dumps"]) {
+            throw SuiteError(at(key) + ": path " + p.name + ": `model` (or `dumps` for a dump tree) is required");
+        }
+        if (v["model"] && v["dumps"]) {
+            throw SuiteError(at(key) + ": path " + p.name + ": give `model` or `dumps`, not both");
+        }
         for (const auto& kv : v) {
             const std::string k = kv.first.Scalar();
             if (k == "inject" && kv.second.IsSequence()) {
@@ -356,6 +364,7 @@ std::string to_string(const FaultSpec& f) {
 }
 
 std::string describe(const PathSpec& p) {
+    if (!p.dumps.empty()) return "dumps=" + p.dumps;
     std::string s = "model=" + p.model + ",backend=" + std::string(to_string(p.backend)) +
                     ",mode=" + std::string(to_string(p.mode)) + ",matmul=" + std::string(to_string(p.matmul)) +
                     ",kv_type=" + std::string(to_string(p.kv_type));
@@ -456,9 +465,10 @@ void apply_path_option(SuiteConfig& suite, std::string_view option) {
         const std::string key = trim(std::string_view(item).substr(0, e));
         const std::string value = trim(std::string_view(item).substr(e + 1));
         set_path_field(*p, key, value, where, index_models(suite.models), {});
-        if (key == "model") has_model = true;
+        if (key == "model" || key == "dumps") has_model = true;
     }
-    if (!has_model) throw SuiteError(where + ": a new path needs model=FILE");
+    if (!has_model) throw SuiteError(where + ": a new path needs model=FILE (or dumps=DIR)");
+    if (!p->model.empty() && !p->dumps.empty()) throw SuiteError(where + ": give model= or dumps=, not both");
     if (is_new) suite.paths.push_back(std::move(fresh));
 }
 

@@ -22,6 +22,8 @@ struct LayerMetric {
     std::optional<double> lo;  ///< lower bound (inclusive)
     std::optional<double> hi;  ///< upper bound (inclusive)
     bool pass = true;
+    /// More numbers of the row, in display order (per_op: max_abs, worst_position, positions).
+    std::vector<std::pair<std::string, double>> details;
 };
 
 /// Where two paths first part ways: the first failing (layer, slot) in trace order.
@@ -47,6 +49,8 @@ struct TestResult {
     std::string metric_name;           ///< what `per_layer[].value` is ("std_dev ratio")
     std::vector<LayerMetric> per_layer;
     std::optional<Divergence> first_failure;
+    /// Lines beside the table, e.g. per_op's stages present on one side only ("not compared: ...").
+    std::vector<std::string> notes;
     std::string repro;       ///< one shell line that reruns exactly this test
     double seconds = 0.0;    ///< wall time of the test itself
 };

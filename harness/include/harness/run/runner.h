@@ -52,6 +52,7 @@ struct CacheStats {
     std::size_t traces = 0;         ///< traced forward passes (one per path, input and mode)
     std::size_t logits = 0;         ///< all-position logits passes (one per path and input)
     std::size_t generations = 0;    ///< greedy generations (one per path, prompt and length)
+    std::size_t stage_dumps = 0;    ///< stage tensor passes or dump trees read (one per path and input)
 };
 
 /// Evidence over the suite's paths; computes everything lazily, once.
@@ -75,6 +76,7 @@ public:
     const falsifiers::Generation& generate(const std::string& path, std::span<const std::int32_t> prompt,
                                            int n_new) override;
     std::filesystem::path resolve_file(const std::string& name) override;
+    const StageDump& stages(const std::string& path, std::span<const std::int32_t> tokens) override;
 
     const CacheStats& stats() const noexcept { return stats_; }
 

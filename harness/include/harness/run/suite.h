@@ -26,6 +26,10 @@
 // "LAYER:SLOT:scale=F" or a list of them — multiplies one slot's output in one layer; used to
 // prove that the checks can fail).
 //
+// A path may instead be an external engine's stage tensor dumps: `ext: {dumps: DIR}` (an APRT
+// tree, either layout, docs/dumps.md). It has no model: only falsifiers that read stage tensors
+// (per_op) can use it, and it is fed the suite's `tokens:` (it cannot encode a prompt).
+//
 // `pv run --path NAME=key=value,key=value...` adds a path, or overrides fields of a suite path
 // (inject= may repeat and adds to the path's faults).
 
@@ -63,6 +67,7 @@ std::string to_string(const FaultSpec& f);
 struct PathSpec {
     std::string name;
     std::string model;  ///< the model file (variables expanded, relative to the suite's directory)
+    std::string dumps;  ///< instead of a model: an APRT dump tree directory (same expansion)
     BackendKind backend = BackendKind::Cpu;
     ForwardMode mode = ForwardMode::FullSequence;
     MatmulPolicy matmul = MatmulPolicy::Ggml;
