@@ -2,9 +2,14 @@
 // fixture's 24 tokens, batched and incremental, ggml policy, and the last-token values of every
 // graph node a trace slot maps to (docs/families.md). F32 within 1e-4, quantized within 2e-3,
 // argmax equal everywhere. Families: qwen3, qwen3moe, gemma3, phi3, llama3 (Llama 3.1
-// rope_freqs) and spm (llama with a SentencePiece vocabulary).
+// rope_freqs) and spm (llama with a SentencePiece vocabulary). And the SOFT_MAX and SWIGLU
+// kernels bit for bit against llama.cpp's nodes.
 
+#include <bit>
+#include <cmath>
+#include <cstdint>
 #include <iostream>
+#include <limits>
 #include <span>
 #include <string>
 #include <vector>
@@ -13,7 +18,9 @@
 
 #include "engine/model/model.h"
 #include "engine/runtime/forward.h"
+#include "engine/runtime/ggml_exp.h"
 #include "forward_test_util.h"
+#include "runtime/cpu/kernels.h"
 
 namespace parity {
 namespace {
@@ -165,6 +172,69 @@ TEST_P(FamilyNodes, MappedNodesMatchLlamaCppAtTheLastToken) {
 INSTANTIATE_TEST_SUITE_P(Fixtures, FamilyNodes, ::testing::ValuesIn(all_cases()), case_name);
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, FamilyLogits, ::testing::ValuesIn(all_cases()), case_name);
+
+// The exponentials of SOFT_MAX and SWIGLU against llama.cpp's own nodes, bit for bit: its x86-64
+// build evaluates them with ggml_v_expf (SSE2), not expf. With expf, a softmax weight one ulp off
+// at position 2 of qwen3 Q4_K_M moved a Q8_K activation onto the other side of a rounding tie
+// and every later position drifted by up to 0.07.
+
+constexpr const char* kQwen3Q4Ref = "llamacpp/refs/llamacpp_qwen3_Q4_K_M.json";
+
+std::size_t bit_mismatches(const std::vector<float>& a, const std::vector<float>& b) {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) n += std::bit_cast<std::uint32_t>(a[i]) != std::bit_cast<std::uint32_t>(b[i]);
+    return n;
+}
+
+TEST(FamilyKernels, SoftmaxRowsAreLlamaCppsKqSoftMax) {
+    PARITY_REQUIRE_FIXTURE(ref_path, kQwen3Q4Ref);
+    const nlohmann::json& ref = *testing::fixture_json(kQwen3Q4Ref);
+    // Position 23 of 24 against a cache of 256: [256 keys] per head, 4 heads, head_dim 128.
+    const auto kq = testing::llamacpp_node(ref, "kq-0", {"MUL_MAT"});
+    const auto expected = testing::llamacpp_node(ref, "kq_soft_max-0", {"SOFT_MAX"});
+    ASSERT_TRUE(kq && expected);
+    constexpr std::size_t kKeys = 256;
+    constexpr std::size_t kPositions = 24;
+    ASSERT_EQ(kq->size(), 4 * kKeys);
+    ASSERT_EQ(expected->size(), kq->size());
+    const float scale = 1.0f / std::sqrt(128.0f);
+    for (std::size_t h = 0; h < 4; ++h) {
+        std::vector<float> row(kKeys, -std::numeric_limits<float>::infinity());
+        for (std::size_t j = 0; j < kPositions; ++j) row[j] = (*kq)[h * kKeys + j] * scale;
+        cpu::softmax(row.data(), static_cast<std::int64_t>(kKeys));
+        const std::vector<float> want(expected->begin() + static_cast<std::ptrdiff_t>(h * kKeys),
+                                      expected->begin() + static_cast<std::ptrdiff_t>((h + 1) * kKeys));
+        EXPECT_EQ(bit_mismatches(row, want), 0u) << "head " << h;
+    }
+}
+
+TEST(FamilyKernels, SiluTimesUpIsLlamaCppsSwiglu) {
+    PARITY_REQUIRE_FIXTURE(ref_path, kQwen3Q4Ref);
+    const nlohmann::json& ref = *testing::fixture_json(kQwen3Q4Ref);
+    for (const char* layer : {"0", "1"}) {
+        const auto gate = testing::llamacpp_node(ref, std::string("ffn_gate-") + layer, {"MUL_MAT"});
+        const auto up = testing::llamacpp_node(ref, std::string("ffn_up-") + layer, {"MUL_MAT"});
+        const auto expected = testing::llamacpp_node(ref, std::string("ffn_swiglu-") + layer, {"SWIGLU"});
+        ASSERT_TRUE(gate && up && expected);
+        ASSERT_EQ(gate->size(), 512u);
+        std::vector<float> y(gate->size());
+        cpu::silu(gate->data(), y.data(), static_cast<std::int64_t>(y.size()));
+        cpu::mul_inplace(y.data(), up->data(), static_cast<std::int64_t>(y.size()));
+        EXPECT_EQ(bit_mismatches(y, *expected), 0u) << "layer " << layer;
+    }
+}
+
+TEST(FamilyKernels, GgmlExpfIsThePolynomialNotExpf) {
+    // Lanes of ggml's SSE2 ggml_v_expf worked through by hand: exact at 0, 0 for -inf and far
+    // below the float range, inf far above it. At -0.5 and 1 the polynomial ends one ulp away
+    // from the correctly rounded expf (0x1.368b30p-1 and 0x1.5bf0a8p+1).
+    EXPECT_EQ(ggml_v_expf(-0.5f), 0x1.368b2ep-1f);
+    EXPECT_EQ(ggml_v_expf(1.0f), 0x1.5bf0aap+1f);
+    EXPECT_EQ(ggml_v_expf(0.0f), 1.0f);
+    EXPECT_EQ(ggml_v_expf(-std::numeric_limits<float>::infinity()), 0.0f);
+    EXPECT_EQ(ggml_v_expf(-200.0f), 0.0f);
+    EXPECT_EQ(ggml_v_expf(200.0f), std::numeric_limits<float>::infinity());
+}
 
 }  // namespace
 }  // namespace parity

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "engine/error.h"
+#include "engine/runtime/ggml_exp.h"
 
 namespace parity::graph {
 
@@ -53,14 +54,11 @@ std::int64_t buffer_rows(const Model& model, Buf buf, std::int64_t n) noexcept {
 Route route_token(std::span<const float> logits, int k) {
     const auto n = static_cast<std::int64_t>(logits.size());
     std::vector<float> probs(logits.begin(), logits.end());
-    // ggml_soft_max: max, exp(x - max) summed in double, then scaled by 1/sum in float.
+    // ggml_soft_max: max, the exponentials and their double sum (ggml_soft_max_exp), then
+    // scaled by 1/sum in float.
     float max = -INFINITY;
     for (float v : probs) max = std::max(max, v);
-    double sum = 0.0;
-    for (float& v : probs) {
-        v = std::exp(v - max);
-        sum += static_cast<double>(v);
-    }
+    const double sum = ggml_soft_max_exp(probs.data(), probs.data(), n, max);
     const auto inv = static_cast<float>(1.0 / sum);
     for (float& v : probs) v *= inv;
     std::vector<std::int32_t> order(static_cast<std::size_t>(n));

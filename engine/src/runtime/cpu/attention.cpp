@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "engine/half.h"
+#include "engine/runtime/ggml_exp.h"
 #include "kernels.h"
 
 namespace parity::cpu {
@@ -69,8 +70,9 @@ void KvCache::store(int layer, int pos, const float* k, const float* v) noexcept
 }
 
 std::size_t attention_scratch_floats(int capacity, int head_dim) noexcept {
-    // scores [capacity], rounded query [head_dim], double accumulators [head_dim] (2 floats each)
-    return static_cast<std::size_t>(capacity) + 3 * static_cast<std::size_t>(head_dim) + 8;
+    // scores [capacity + 4] (padded to groups of 4), rounded query [head_dim], double
+    // accumulators [head_dim] (2 floats each)
+    return static_cast<std::size_t>(capacity) + 4 + 3 * static_cast<std::size_t>(head_dim) + 8;
 }
 
 void attend(const KvCache& kv, int layer, const AttentionShape& s, const float* q, int first, int pos, int h0,
@@ -79,8 +81,14 @@ void attend(const KvCache& kv, int layer, const AttentionShape& s, const float* 
     const int n_kv = pos + 1 - first;
     const int group = s.n_head / s.n_head_kv;
     const std::size_t kv_dim = static_cast<std::size_t>(kv.kv_dim());
-    float* scores = scratch;
-    float* qr = scratch + kv.capacity();
+    // ggml's softmax row spans the whole (padded) cache and takes its exponentials in groups of
+    // 4 cache positions; the masked positions (-inf) of a group add exact zeros. The row here
+    // runs over [first & ~3, pos + 1 rounded up to 4), masked outside [first, pos].
+    const int row0 = first & ~3;
+    const int row_len = ((pos + 4) & ~3) - row0;
+    float* row = scratch;
+    float* scores = row + (first - row0);
+    float* qr = scratch + kv.capacity() + 4;
     // double accumulators, 8-byte aligned inside the float scratch
     auto* acc_raw = qr + hd;
     const auto misalign = reinterpret_cast<std::uintptr_t>(acc_raw) % alignof(double);
@@ -104,7 +112,9 @@ void attend(const KvCache& kv, int layer, const AttentionShape& s, const float* 
                 scores[j] = static_cast<float>(dot_f32_double(kr, qh, hd)) * s.scale;
             }
         }
-        softmax(scores, n_kv);
+        for (int j = 0; j < first - row0; ++j) row[j] = -std::numeric_limits<float>::infinity();
+        for (int j = first - row0 + n_kv; j < row_len; ++j) row[j] = -std::numeric_limits<float>::infinity();
+        softmax(row, row_len);
         for (int d = 0; d < hd; ++d) acc[d] = 0.0;
         if (f16) {
             const auto* V = reinterpret_cast<const std::uint16_t*>(kv.v(layer)) + static_cast<std::size_t>(first) * kv_dim;
@@ -129,12 +139,7 @@ void attend(const KvCache& kv, int layer, const AttentionShape& s, const float* 
 void softmax(float* s, std::int64_t n) noexcept {
     float max = -std::numeric_limits<float>::infinity();
     for (std::int64_t i = 0; i < n; ++i) max = s[i] > max ? s[i] : max;
-    double sum = 0.0;
-    for (std::int64_t i = 0; i < n; ++i) {
-        const float val = std::exp(s[i] - max);
-        sum += static_cast<double>(val);
-        s[i] = val;
-    }
+    const double sum = ggml_soft_max_exp(s, s, n, max);
     const auto inv = static_cast<float>(1.0 / sum);
     for (std::int64_t i = 0; i < n; ++i) s[i] *= inv;
 }

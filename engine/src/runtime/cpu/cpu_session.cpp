@@ -220,11 +220,15 @@ void CpuSession::scale(View y, float s) {
 
 void CpuSession::silu(View y) {
     float* p = ptr(y);
-    const std::int64_t n = y.rows * y.width;
-    const int chunks = static_cast<int>(std::min<std::int64_t>(threads_, std::max<std::int64_t>(1, n / 4096)));
+    // Whole rows: ggml's SILU groups each row's values by 4 from its start.
+    const std::int64_t rows_per_4096 = std::max<std::int64_t>(1, 4096 / y.width);
+    const int chunks = static_cast<int>(
+        std::min<std::int64_t>(threads_, std::max<std::int64_t>(1, y.rows / rows_per_4096)));
     run_chunks(chunks, [&](int c) {
-        const std::int64_t b = chunk_begin(n, chunks, c);
-        cpu::silu(p + b, p + b, chunk_begin(n, chunks, c + 1) - b);
+        const std::int64_t r1 = chunk_begin(y.rows, chunks, c + 1);
+        for (std::int64_t r = chunk_begin(y.rows, chunks, c); r < r1; ++r) {
+            cpu::silu(p + r * y.width, p + r * y.width, y.width);
+        }
     });
 }
 

@@ -25,7 +25,7 @@ void rope(float* x, int n_heads, int head_dim, int n_dims, const float* cs, Rope
 
 // ---- silu.cpp ----
 
-/// y[i] = x[i] / (1 + expf(-x[i])) (ggml_silu_f32). y may alias x.
+/// SiLU of one row of n values as ggml_vec_silu_f32 (ggml_silu_row). y may alias x.
 void silu(const float* x, float* y, std::int64_t n) noexcept;
 /// y[i] *= x[i].
 void mul_inplace(float* y, const float* x, std::int64_t n) noexcept;
@@ -34,7 +34,8 @@ void add_inplace(float* y, const float* x, std::int64_t n) noexcept;
 
 // ---- softmax (attention.cpp) ----
 
-/// In place over n scores: p = exp(s - max) / sum, the sum in double (ggml_vec_soft_max_f32).
+/// In place over one row of n scores: p = exp(s - max) * float(1 / sum), the exponentials and
+/// the double sum as ggml_vec_soft_max_f32 (ggml_soft_max_exp).
 void softmax(float* s, std::int64_t n) noexcept;
 
 }  // namespace parity::cpu
