@@ -379,6 +379,8 @@ TEST(Registry, EachFalsifierAcceptsAMinimalGoodBinding) {
         block({m("falsifier", s("reference_logits")), m("path", s("gguf")),
                m("reference", q("fixtures/qwen2-logits.bin")), m("positions", seq({s("0"), s("6")})),
                m("min_cosine", s("0.99"))}),
+        block({m("falsifier", s("per_op")), m("paths", seq({s("gguf"), s("apr")})), m("min_cosine", s("0.999")),
+               m("stages", seq({s("attn_norm"), s("ffn_out")}))}),
     };
     std::vector<std::string> seen;
     for (const auto& b : good) {

@@ -79,7 +79,7 @@ TEST(Suite, ErrorsNameThePlace) {
         << error_of("prompt: x\npromt: y\n");
     EXPECT_NE(error_of("paths:\n  a: {model: m, mode: batched}\n").find("s.cfg:2:"), std::string::npos);
     EXPECT_NE(error_of("paths:\n  a: {model: m, mode: batched}\n").find("full_sequence or incremental"), std::string::npos);
-    EXPECT_NE(error_of("paths:\n  a: {backend: cpu}\n").find("`model` is required"), std::string::npos);
+    EXPECT_NE(error_of("paths:\n  a: {backend: cpu}\n").find("`model` (or `dumps` for a dump tree) is required"), std::string::npos);
     EXPECT_NE(error_of("paths:\n  a: {model: m, matmul: dequant, matmul: ggml}\n").find("given twice"), std::string::npos);
     EXPECT_NE(error_of("paths:\n  1a: {model: m}\n").find("not a path name"), std::string::npos);
     EXPECT_NE(error_of("prompt: x\ntokens: [1]\n").find("not both"), std::string::npos);

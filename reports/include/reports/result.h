@@ -23,7 +23,7 @@ struct LayerMetric {
     std::optional<double> hi;  ///< upper bound (inclusive)
     bool pass = true;
     /// More numbers of the row, in display order (per_op: max_abs, worst_position, positions).
-    std::vector<std::pair<std::string, double>> details;
+    std::vector<std::pair<std::string, double>> details = {};
 };
 
 /// Where two paths first part ways: the first failing (layer, slot) in trace order.
