@@ -5,6 +5,7 @@
 #include <string>
 
 #include "engine/error.h"
+#include "engine/runtime/memory_budget.h"
 
 namespace parity {
 
@@ -38,6 +39,9 @@ std::optional<BackendKind> parse_backend(std::string_view s) noexcept {
 
 std::vector<float> forward_logits(Session& session, std::span<const std::int32_t> tokens, ForwardMode mode) {
     const auto n_vocab = static_cast<std::size_t>(session.model().config().n_vocab);
+    require_memory("the logits of every position (" + std::to_string(tokens.size()) + " tokens x " +
+                       std::to_string(n_vocab) + " vocabulary floats)",
+                   tokens.size() * n_vocab * sizeof(float), "a shorter prompt");
     std::vector<float> logits(tokens.size() * n_vocab);
     session.reset();
     if (mode == ForwardMode::FullSequence) {

@@ -2,16 +2,21 @@
 
 #include <exception>
 #include <filesystem>
+#include <new>
 #include <ostream>
+#include <stdexcept>
 
 #include <boost/program_options/errors.hpp>
 
 #include "engine/error.h"
+#include "engine/runtime/memory_budget.h"
 #include "harness/cli/command.h"
 
 namespace parity::cli {
 
 namespace {
+
+constexpr std::string_view kLowerMemory = "a smaller model, a shorter prompt, fewer generated tokens or --kv-type f16";
 
 void print_usage(std::ostream& os) {
     os << "usage: pv <command> [options]\n\n"
@@ -61,6 +66,12 @@ int run_pv(int argc, const char* const* argv, Io io) {
         return kExitUsage;
     } catch (const std::filesystem::filesystem_error& e) {
         io.err << "pv " << name << ": error: " << e.what() << "\n";
+        return kExitUsage;
+    } catch (const std::bad_alloc&) {
+        io.err << "pv " << name << ": error: " << allocation_failure("pv " + name, kLowerMemory) << "\n";
+        return kExitUsage;
+    } catch (const std::length_error&) {
+        io.err << "pv " << name << ": error: " << allocation_failure("pv " + name, kLowerMemory) << "\n";
         return kExitUsage;
     } catch (const std::exception& e) {
         io.err << "pv " << name << ": internal error: " << e.what() << "\n";

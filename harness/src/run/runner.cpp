@@ -6,11 +6,14 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <new>
+#include <stdexcept>
 #include <system_error>
 
 #include "engine/runtime/cuda_device.h"
 #include "engine/error.h"
 #include "engine/runtime/generate.h"
+#include "engine/runtime/memory_budget.h"
 #include "harness/contract/contract_loader.h"
 #include "harness/contract/validate.h"
 
@@ -35,6 +38,14 @@ std::string canonical_text(const std::string& file) {
     std::error_code ec;
     const auto c = std::filesystem::weakly_canonical(file, ec);
     return ec ? std::filesystem::path(file).lexically_normal().string() : c.string();
+}
+
+/// The one line an allocation failure of a test becomes (never the exception's raw text).
+std::string out_of_memory(const std::vector<std::string>& paths) {
+    std::string names;
+    for (const auto& p : paths) names += (names.empty() ? "" : ", ") + p;
+    return allocation_failure("running path" + std::string(paths.size() == 1 ? " " : "s ") + names,
+                              "smaller models or prompts on those paths, kv_type f16, mode incremental or fewer threads");
 }
 
 }  // namespace
@@ -402,6 +413,14 @@ reports::RunReport execute(const Plan& plan, PathCache& cache, const std::string
                     r = reports::TestResult{};
                     r.status = reports::Status::Skipped;
                     r.message = e.what();
+                } catch (const std::bad_alloc&) {
+                    r = reports::TestResult{};
+                    r.status = reports::Status::Error;
+                    r.message = out_of_memory(pt.falsifier->paths());
+                } catch (const std::length_error&) {
+                    r = reports::TestResult{};
+                    r.status = reports::Status::Error;
+                    r.message = out_of_memory(pt.falsifier->paths());
                 } catch (const std::exception& e) {
                     r = reports::TestResult{};
                     r.status = reports::Status::Error;

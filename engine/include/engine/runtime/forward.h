@@ -6,8 +6,9 @@
 //   incremental    the prompt one token at a time through the KV cache (upstream's GGUF path)
 //
 // Matmul policies (CPU backend):
-//   dequant  weights converted to f32 once when the session is created; activations stay f32;
-//            f32 dot products (FMA, float accumulation).
+//   dequant  weights read in their stored type from the mapped file and decoded to f32 a tile of
+//            rows at a time into per-thread scratch (no f32 copy of the model); activations stay
+//            f32; f32 dot products (FMA, float accumulation).
 //   ggml     as ggml's CPU backend: each activation row is converted to the weight type's dot type
 //            first (Q8_0 for Q4_0/Q5_0/Q8_0/IQ4_NL, Q8_1 for Q4_1/Q5_1, Q8_K for the K-quants and
 //            IQ4_XS, F16 for F16, BF16 for BF16, none for F32) and the dot product is ggml's

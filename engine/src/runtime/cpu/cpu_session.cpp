@@ -13,6 +13,7 @@
 #include "engine/quant/quant.h"
 #include "engine/runtime/gelu.h"
 #include "engine/runtime/layer_graph.h"
+#include "engine/runtime/memory_budget.h"
 #include "kernels.h"
 #include "matmul.h"
 #include "threads.h"
@@ -25,6 +26,62 @@ using graph::Buf;
 using graph::Mat;
 using graph::Vec;
 using graph::View;
+
+int capacity_of(const ModelConfig& cfg, const SessionOptions& options) noexcept {
+    return options.max_context > 0 ? options.max_context : (cfg.n_ctx > 0 ? cfg.n_ctx : 4096);
+}
+
+/// Bytes of the scratch a pass of n tokens uses: the graph's buffers, the rope tables and the
+/// converted activation rows.
+std::uint64_t batch_bytes(const Model& model, std::int64_t n) noexcept {
+    std::uint64_t floats = 0;
+    std::int64_t widest = 0;
+    for (int b = 0; b < graph::kBufCount; ++b) {
+        const auto buf = static_cast<graph::Buf>(b);
+        if (buf == graph::Buf::Logits) continue;
+        const std::int64_t rows = graph::buffer_rows(model, buf, n);
+        const std::int64_t width = graph::buffer_width(model, buf);
+        floats += static_cast<std::uint64_t>(rows * width);
+        if (rows > 0) widest = std::max(widest, width);
+    }
+    floats += model.rope_tables().size() * static_cast<std::uint64_t>(n * model.config().head_dim);
+    return floats * sizeof(float) + static_cast<std::uint64_t>(n * widest) * 2;
+}
+
+/// The widest input of the matrices the dequant policy decodes (those not stored as f32).
+std::int64_t widest_decoded_input(const Model& model) noexcept {
+    std::int64_t widest = 0;
+    auto see = [&](const WeightMatrix& w) {
+        if (w.type != GgmlType::F32 && w.n_out > 0) widest = std::max(widest, w.n_in);
+    };
+    for (const LayerWeights& L : model.layers()) {
+        for (const WeightMatrix* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.ffn_gate, &L.ffn_up, &L.ffn_down, &L.router}) see(*w);
+        for (const auto* ws : {&L.exp_gate, &L.exp_up, &L.exp_down}) {
+            for (const WeightMatrix& w : *ws) see(w);
+        }
+    }
+    see(model.output());
+    return widest;
+}
+
+/// Refuses a session the machine cannot hold: KV cache, attention scratch, dequant tiles and a
+/// one-token pass (the weights are mapped file pages, not counted).
+void check_session_memory(const Model& model, const SessionOptions& options, int threads) {
+    const ModelConfig& cfg = model.config();
+    const auto capacity = static_cast<std::uint64_t>(capacity_of(cfg, options));
+    const std::uint64_t elem = options.kv_type == KvType::F32 ? 4 : 2;
+    const std::uint64_t kv = 2 * static_cast<std::uint64_t>(cfg.n_layers) * capacity *
+                             static_cast<std::uint64_t>(model.kv_dim()) * elem;
+    std::uint64_t scratch = attention_scratch_floats(static_cast<int>(capacity), cfg.head_dim) *
+                            static_cast<std::uint64_t>(threads) * sizeof(float);
+    if (options.matmul == MatmulPolicy::Dequant) {
+        scratch += static_cast<std::uint64_t>(threads * kTileRows * widest_decoded_input(model)) * sizeof(float);
+    }
+    scratch += batch_bytes(model, 1);
+    require_memory("a cpu session of " + model.path() + " (KV cache of " + std::to_string(capacity) + " tokens: " +
+                       std::to_string(kv) + " bytes; scratch: " + std::to_string(scratch) + " bytes)",
+                   kv + scratch, "a smaller max_context (fewer tokens), kv_type f16 or fewer threads");
+}
 
 struct PreparedLayer {
     PreparedMatrix wq, wk, wv, wo, gate, up, down, router;
@@ -82,7 +139,6 @@ private:
     int n_past_ = 0;
     StageSink* stages_ = nullptr;       // receives stage tensors when set (set_stage_sink)
 
-    std::vector<std::vector<float>> dequant_store_;
     std::vector<PreparedLayer> layers_;
     PreparedMatrix output_;
 
@@ -93,6 +149,7 @@ private:
     std::vector<float> att_scratch_;
     std::size_t att_stride_ = 0;
     ActivationPack pack_;
+    DecodeScratch tiles_;               // dequant policy: per-thread f32 tiles of weight rows
     float* logits_ = nullptr;           // the caller's logits during evaluate()
     TraceRecorder* trace_ = nullptr;    // the caller's recorder during evaluate()
 };
@@ -103,11 +160,15 @@ CpuSession::CpuSession(const Model& model, const SessionOptions& options)
       cfg_(model.config()),
       threads_(resolve_threads(options.threads)),
       hd_(cfg_.head_dim),
-      kv_(options.kv_type, cfg_.n_layers,
-          options.max_context > 0 ? options.max_context : (cfg_.n_ctx > 0 ? cfg_.n_ctx : 4096), model.kv_dim()) {
+      kv_(options.kv_type, cfg_.n_layers, capacity_of(cfg_, options), model.kv_dim()) {
     options_.threads = threads_;
     const MatmulPolicy p = options.matmul;
-    auto prep = [&](const WeightMatrix& w) { return prepare_matrix(w, p, dequant_store_); };
+    std::int64_t widest_decoded = 0;
+    auto prep = [&](const WeightMatrix& w) {
+        PreparedMatrix m = prepare_matrix(w, p);
+        if (m.decode) widest_decoded = std::max(widest_decoded, m.n_in);
+        return m;
+    };
     auto prep_all = [&](const std::vector<WeightMatrix>& ws) {
         std::vector<PreparedMatrix> out;
         for (const WeightMatrix& w : ws) out.push_back(prep(w));
@@ -129,6 +190,7 @@ CpuSession::CpuSession(const Model& model, const SessionOptions& options)
         layers_.push_back(std::move(P));
     }
     output_ = prep(model.output());
+    if (widest_decoded > 0) tiles_.reserve(threads_, widest_decoded);
     att_stride_ = attention_scratch_floats(kv_.capacity(), cfg_.head_dim);
     att_scratch_.resize(att_stride_ * static_cast<std::size_t>(threads_));
     cs_.resize(model.rope_tables().size());
@@ -137,6 +199,11 @@ CpuSession::CpuSession(const Model& model, const SessionOptions& options)
 
 void CpuSession::ensure_batch(std::int64_t n) {
     if (n <= batch_cap_) return;
+    if (batch_cap_ > 0) {
+        require_memory("a cpu pass of " + std::to_string(n) + " tokens of " + model_.path() + " (activation scratch)",
+                       batch_bytes(model_, n) - batch_bytes(model_, batch_cap_),
+                       "mode incremental (one token per pass) or a shorter prompt");
+    }
     std::int64_t widest = 0;
     for (int b = 0; b < graph::kBufCount; ++b) {
         const auto buf = static_cast<Buf>(b);
@@ -204,7 +271,7 @@ void CpuSession::matmul(int layer, Mat w, int expert, View out) {
             case Mat::Output: break;
         }
     }
-    cpu::matmul(*m, pack_, ptr(out), threads_);
+    cpu::matmul(*m, pack_, ptr(out), threads_, &tiles_);
 }
 
 void CpuSession::add_bias(View y, int layer, Vec b) {
@@ -329,6 +396,7 @@ int resolve_threads(int requested) noexcept {
 }
 
 std::unique_ptr<Session> make_cpu_session(const Model& model, const SessionOptions& options) {
+    check_session_memory(model, options, resolve_threads(options.threads));
     return std::make_unique<CpuSession>(model, options);
 }
 

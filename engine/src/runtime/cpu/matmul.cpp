@@ -19,45 +19,37 @@ float dot_f32_plain(std::int64_t n, const std::byte* w, const std::byte* a) noex
     return dot_f32(n, reinterpret_cast<const float*>(w), reinterpret_cast<const float*>(a));
 }
 
-/// Output rows per cache block: the weight rows of a block stay in L1 while every token passes.
-constexpr std::int64_t kRowBlock = 16;
-
 }  // namespace
 
-PreparedMatrix prepare_matrix(const WeightMatrix& w, MatmulPolicy policy, std::vector<std::vector<float>>& store) {
+PreparedMatrix prepare_matrix(const WeightMatrix& w, MatmulPolicy policy) {
     PreparedMatrix p;
     p.n_in = w.n_in;
     p.n_out = w.n_out;
+    p.type = w.type;
+    p.data = w.data.data();
+    p.row_bytes = w.row_bytes();
     if (policy == MatmulPolicy::Dequant) {
-        p.type = GgmlType::F32;
+        if (w.type != GgmlType::F32 && !can_dequantize(w.type)) {
+            throw UsageError("matmul: cannot dequantize '" + w.name + "' of type " + std::string(type_name(w.type)));
+        }
         p.act_type = GgmlType::F32;
         p.dot = dot_f32_plain;
-        p.row_bytes = static_cast<std::size_t>(w.n_in) * sizeof(float);
-        if (w.type == GgmlType::F32) {
-            p.data = w.data.data();
-            return p;
-        }
-        std::vector<float> values(static_cast<std::size_t>(w.n_in * w.n_out));
-        const std::size_t rb = w.row_bytes();
-        run_chunks(8, [&](int c) {
-            for (std::int64_t r = chunk_begin(w.n_out, 8, c); r < chunk_begin(w.n_out, 8, c + 1); ++r) {
-                dequantize_row(w.type, w.data.subspan(static_cast<std::size_t>(r) * rb, rb),
-                               std::span<float>(values).subspan(static_cast<std::size_t>(r * w.n_in),
-                                                                 static_cast<std::size_t>(w.n_in)));
-            }
-        });
-        store.push_back(std::move(values));
-        p.data = reinterpret_cast<const std::byte*>(store.back().data());
+        p.decode = w.type != GgmlType::F32;
         return p;
     }
     const auto act = dot_type(w.type);
     if (!act) throw UsageError("matmul: no dot product for '" + w.name + "' of type " + std::string(type_name(w.type)));
-    p.type = w.type;
     p.act_type = *act;
     p.dot = vec_dot(w.type);
-    p.data = w.data.data();
-    p.row_bytes = w.row_bytes();
     return p;
+}
+
+void DecodeScratch::reserve(int n_threads, std::int64_t max_n_in) {
+    if (n_threads <= n_threads_ && max_n_in <= max_n_in_) return;
+    n_threads_ = std::max(n_threads, n_threads_);
+    max_n_in_ = std::max(max_n_in, max_n_in_);
+    stride_ = static_cast<std::size_t>(kTileRows * max_n_in_);
+    buf_.assign(stride_ * static_cast<std::size_t>(n_threads_), 0.0f);
 }
 
 void ActivationPack::reserve(std::int64_t max_rows, std::int64_t max_n_in) {
@@ -91,9 +83,13 @@ const std::byte* ActivationPack::get(GgmlType type, int n_threads) {
     return buf_.data();
 }
 
-void matmul(const PreparedMatrix& w, ActivationPack& x, float* y, int n_threads) {
+void matmul(const PreparedMatrix& w, ActivationPack& x, float* y, int n_threads, DecodeScratch* tiles) {
     if (x.n_in() != w.n_in) {
         throw UsageError("matmul: input width " + std::to_string(x.n_in()) + " != matrix width " + std::to_string(w.n_in));
+    }
+    if (w.decode && (tiles == nullptr || tiles->n_threads() < n_threads || tiles->max_n_in() < w.n_in)) {
+        throw UsageError("matmul: no f32 scratch reserved for " + std::to_string(n_threads) + " threads of rows of " +
+                         std::to_string(w.n_in) + " values (dequant policy)");
     }
     const std::byte* act = x.get(w.act_type, n_threads);
     const std::size_t act_rb = row_size(w.act_type, w.n_in);
@@ -103,13 +99,25 @@ void matmul(const PreparedMatrix& w, ActivationPack& x, float* y, int n_threads)
     run_chunks(chunks, [&](int c) {
         const std::int64_t r0 = chunk_begin(n_out, chunks, c);
         const std::int64_t r1 = chunk_begin(n_out, chunks, c + 1);
-        for (std::int64_t rb = r0; rb < r1; rb += kRowBlock) {
-            const std::int64_t re = std::min(rb + kRowBlock, r1);
+        float* tile = w.decode ? tiles->tile(c) : nullptr;
+        const std::size_t tile_rb = static_cast<std::size_t>(w.n_in) * sizeof(float);
+        for (std::int64_t rb = r0; rb < r1; rb += kTileRows) {
+            const std::int64_t re = std::min(rb + kTileRows, r1);
+            const std::byte* rows = w.data + static_cast<std::size_t>(rb) * w.row_bytes;
+            std::size_t stride = w.row_bytes;
+            if (tile != nullptr) {
+                for (std::int64_t r = rb; r < re; ++r) {
+                    dequantize_row(w.type, {w.data + static_cast<std::size_t>(r) * w.row_bytes, w.row_bytes},
+                                   {tile + (r - rb) * w.n_in, static_cast<std::size_t>(w.n_in)});
+                }
+                rows = reinterpret_cast<const std::byte*>(tile);
+                stride = tile_rb;
+            }
             for (std::int64_t t = 0; t < n_tok; ++t) {
                 const std::byte* a = act + static_cast<std::size_t>(t) * act_rb;
                 float* yt = y + t * n_out;
                 for (std::int64_t r = rb; r < re; ++r) {
-                    yt[r] = w.dot(w.n_in, w.data + static_cast<std::size_t>(r) * w.row_bytes, a);
+                    yt[r] = w.dot(w.n_in, rows + static_cast<std::size_t>(r - rb) * stride, a);
                 }
             }
         }

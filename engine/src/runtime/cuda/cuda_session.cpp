@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -26,6 +27,7 @@
 #include "engine/runtime/cuda_device.h"
 #include "engine/runtime/gelu.h"
 #include "engine/runtime/layer_graph.h"
+#include "engine/runtime/memory_budget.h"
 #include "kernels.h"
 
 namespace parity::cuda {
@@ -94,6 +96,7 @@ private:
     const DeviceBuffer<float>& vec(int layer, Vec w) const;
     void upload_rows(std::span<const std::int32_t> rows);
     void check_memory() const;
+    std::uint64_t batch_bytes(std::int64_t n) const noexcept;
     void ensure_batch(std::int64_t n);
 
     const Model& model_;
@@ -234,20 +237,44 @@ void CudaSession::check_memory() const {
     need += 2.0 * cfg_.n_layers * static_cast<double>(capacity_) * static_cast<double>(model_.kv_dim()) * elem;
     need += static_cast<double>(model_.rope_tables().size()) * static_cast<double>(capacity_) *
             static_cast<double>(hd_) * 4.0;
+    need += static_cast<double>(batch_bytes(1));  // the scratch and logits of a one-token pass
     std::size_t free_bytes = 0;
     std::size_t total_bytes = 0;
     PARITY_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
-    // Scratch, cuBLAS workspace and the ggml policy's per-call weight buffer come on top.
+    // The cuBLAS workspace and the ggml policy's per-call weight buffer come on top.
     if (need > 0.95 * static_cast<double>(free_bytes)) {
-        throw UsageError("backend cuda: " + model_.path() + " needs about " + gib(need) + " of device memory with matmul " +
+        throw MemoryError("backend cuda: " + model_.path() + " needs about " + gib(need) + " of device memory with matmul " +
                          std::string(to_string(p)) + " (weights" + (p == MatmulPolicy::Dequant ? " and their f32 copies" : "") +
                          ", KV cache), but " + device_name(0) + " has " + gib(static_cast<double>(free_bytes)) +
                          " free" + (p == MatmulPolicy::Dequant ? "; matmul ggml keeps no f32 copies" : ""));
     }
 }
 
+std::uint64_t CudaSession::batch_bytes(std::int64_t n) const noexcept {
+    std::uint64_t floats = 0;
+    std::int64_t widest = 0;
+    for (int b = 0; b < graph::kBufCount; ++b) {
+        const auto buf = static_cast<Buf>(b);
+        const std::int64_t rows = graph::buffer_rows(model_, buf, n);
+        floats += static_cast<std::uint64_t>(rows * graph::buffer_width(model_, buf));  // Logits included
+        if (rows > 0 && buf != Buf::Logits) widest = std::max(widest, graph::buffer_width(model_, buf));
+    }
+    const auto routed = static_cast<std::uint64_t>(n * std::max(1, cfg_.n_expert_used));
+    // tokens (int32), expert rows (int32) and weights (float), the matmul's f32 and f16 activations
+    return floats * 4 + static_cast<std::uint64_t>(n) * 4 + routed * 8 + static_cast<std::uint64_t>(n * widest) * 6;
+}
+
 void CudaSession::ensure_batch(std::int64_t n) {
     if (n <= batch_cap_) return;
+    if (batch_cap_ > 0) {
+        std::size_t free_bytes = 0;
+        std::size_t total_bytes = 0;
+        PARITY_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
+        require_memory("a cuda pass of " + std::to_string(n) + " tokens of " + model_.path() +
+                           " (activation scratch and logits on " + device_name(0) + ")",
+                       batch_bytes(n) - batch_bytes(batch_cap_), "mode incremental (one token per pass) or a shorter prompt",
+                       free_bytes);
+    }
     std::int64_t widest = 0;
     for (int b = 0; b < graph::kBufCount; ++b) {
         const auto buf = static_cast<Buf>(b);
