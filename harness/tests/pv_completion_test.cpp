@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -39,8 +40,9 @@ std::set<std::string> long_options_in(const std::string& help) {
 }
 
 /// What bash completes for the words (a bash array body) with the cursor on word `cword`.
-std::string run_bash(const std::string& script_file, const std::string& line_words, int cword) {
-    const std::string cmd = "bash -c 'source \"" + script_file + "\"; COMP_WORDS=(" + line_words +
+/// Runs in the script's folder (no ctest.cfg there).
+std::string run_bash(const std::filesystem::path& script_file, const std::string& line_words, int cword) {
+    const std::string cmd = "cd '" + script_file.parent_path().string() + "' && bash -c 'source \"" + script_file.string() + "\"; COMP_WORDS=(" + line_words +
                             "); COMP_CWORD=" + std::to_string(cword) + "; _pv; echo \"${COMPREPLY[*]}\"' 2>&1";
     std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(cmd.c_str(), "r"), ::pclose);
     std::string out;
@@ -106,13 +108,21 @@ TEST(Completion, ZshSpecsForValuesAndShortNames) {
     EXPECT_NE(zsh.find("'1:shell:(bash zsh)'"), std::string::npos);
 }
 
+TEST(Completion, ZshScriptIsValidZsh) {
+    if (std::system("zsh -c true >/dev/null 2>&1") != 0) GTEST_SKIP() << "no zsh";
+    testing::TempDir dir;
+    const auto script = dir.path() / "_pv";
+    std::ofstream(script) << run_pv({"completion", "zsh"}).out;
+    EXPECT_EQ(std::system(("zsh -n '" + script.string() + "'").c_str()), 0);
+}
+
 class BashCompletion : public ::testing::Test {
 protected:
     void SetUp() override {
         if (std::system("bash -c true >/dev/null 2>&1") != 0) GTEST_SKIP() << "no bash";
         std::ofstream(script_) << run_pv({"completion", "bash"}).out;
     }
-    std::string complete(const std::string& words, int cword) { return run_bash(script_.string(), words, cword); }
+    std::string complete(const std::string& words, int cword) { return run_bash(script_, words, cword); }
     testing::TempDir dir_;
     std::filesystem::path script_ = dir_.path() / "pv.bash";
 };
@@ -135,6 +145,40 @@ TEST_F(BashCompletion, CompletesCommandsOptionsAndValues) {
     EXPECT_EQ(complete("pv completion \"\"", 2), "bash zsh");
     EXPECT_EQ(complete("pv inspect --js", 2), "--json");
     EXPECT_EQ(complete("pv frobnicate --", 2), "");
+}
+
+TEST(Completion, SuitePathOptionsExist) {
+    for (const auto& sp : cli::suite_path_options()) {
+        bool found = false;
+        for (const auto& c : cli::commands()) {
+            if (c.name != sp.command) continue;
+            for (const auto& o : c.options()) found = found || (o.name == sp.option && o.takes_value);
+        }
+        EXPECT_TRUE(found) << sp.command << " --" << sp.option;
+    }
+}
+
+TEST(Completion, ListPathsPrintsTheSuitesPaths) {
+    testing::TempDir dir;
+    const auto suite = dir.path() / "suite.cfg";
+    std::ofstream(suite) << "version: 1\nmodels:\n  m: m.gguf\npaths:\n  alpha: {model: m, backend: cpu}\n"
+                            "  beta: {model: m, backend: cuda, mode: incremental}\n";
+    const auto r = run_pv({"run", "--suite", suite.string(), "--list-paths"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out.rfind("alpha\t", 0), 0u) << r.out;
+    EXPECT_NE(r.out.find("\nbeta\t"), std::string::npos) << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 2);
+    const auto more = run_pv({"run", "--suite", suite.string(), "--path", "gamma=model=x.gguf", "--list-paths"});
+    EXPECT_NE(more.out.find("\ngamma\t"), std::string::npos) << more.out << more.err;
+}
+
+TEST_F(BashCompletion, SuitePathNamesFromTheSuiteOnTheCommandLine) {
+    const auto suite = dir_.path() / "suite.cfg";
+    std::ofstream(suite) << "version: 1\nmodels:\n  m: m.gguf\npaths:\n  alpha: {model: m}\n  beta: {model: m}\n";
+    const std::string pv = PARITY_TEST_PV;
+    EXPECT_EQ(complete(pv + " run --suite " + suite.string() + " --path \"\"", 5), "alpha= beta=");
+    EXPECT_EQ(complete(pv + " run --suite " + suite.string() + " --path b", 5), "beta=");
+    EXPECT_EQ(complete(pv + " run --path \"\"", 3), "");  // no --suite and no ./ctest.cfg here
 }
 
 TEST_F(BashCompletion, ValuedOptionsCompleteFileNames) {

@@ -52,6 +52,13 @@ bool valid_utf8(const std::string& s) {
     return true;
 }
 
+TEST(HtmlReport, HeaderNamesTheBuild) {
+    const std::string html = render(testing::sample_report());
+    EXPECT_NE(html.find("<p class=\"run\">build: pv 0.1.0, commit a800b23, Release, GNU 12.2.0, CPU AVX AVX2 FMA F16C, "
+                        "CUDA: NVIDIA H200 (sm_90)</p>\n"),
+              std::string::npos);
+}
+
 TEST(HtmlReport, OneSvgPerTestWithPerLayerData) {
     const RunReport report = testing::sample_report();
     const std::string html = render(report);

@@ -16,6 +16,7 @@
 #include "command_util.h"
 #include "harness/cli/command.h"
 #include "harness/run/runner.h"
+#include "harness/run/suite.h"
 #include "reports/describe.h"
 #include "reports/write_reports.h"
 
@@ -94,6 +95,7 @@ po::options_description run_options() {
         ("format", po::value<std::string>()->default_value("json,junit,md,html"),
          "report formats, comma-separated: json, junit, md, html; or none")
         ("list", "print the selected tests (id, contract, labels, timeout, bound|unbound; tab-separated) and exit")
+        ("list-paths", "print the suite's paths (name, description; tab-separated) and exit")
         ("color", po::value<std::string>()->default_value("auto"),
          "auto | always | never: colour the status column (auto: on a terminal, unless CI or NO_COLOR is set)");
     // clang-format on
@@ -122,6 +124,19 @@ int run_run(const std::vector<std::string>& args, Io io) {
     }
     const std::string report_dir = vm["report-dir"].as<std::string>();
     const bool color = use_color(parse_color_mode(vm["color"].as<std::string>()), io.out);
+
+    if (vm.count("list-paths")) {
+        run::SuiteConfig suite;
+        try {
+            if (req.suite_file) suite = run::load_suite(*req.suite_file);
+            for (const auto& opt : req.path_options) run::apply_path_option(suite, opt);
+        } catch (const run::SuiteError& e) {
+            io.err << "pv run: error: " << e.what() << "\n";
+            return kExitUsage;
+        }
+        for (const auto& p : suite.paths) io.out << p.name << "\t" << run::describe(p) << "\n";
+        return kExitOk;
+    }
 
     run::Plan plan;
     try {

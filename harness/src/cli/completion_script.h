@@ -4,7 +4,9 @@
 //
 // Completed: the command names; each command's options; after an option that takes a value,
 // its choices when its help starts with them ("cpu | cuda", "auto | always | never: ...", or
-// after the first ": " as in "output format: gguf | apr"), else file names; file names for the
+// after the first ": " as in "output format: gguf | apr"), the suite's path names after the
+// options in suite_path_options() (read with `pv run --suite FILE --list-paths`, FILE being the
+// --suite on the command line, else ./ctest.cfg), else file names; file names for the
 // positional arguments.
 
 #include <string>
@@ -14,6 +16,16 @@
 #include "harness/cli/command.h"
 
 namespace parity::cli {
+
+/// An option (command, long name) whose values are suite path names.
+struct SuitePathOption {
+    std::string_view command;
+    std::string_view option;
+    bool name_then_equals;  ///< the value continues after the name: `--path gguf=mode=...`
+};
+
+/// run --path (NAME=...) and validate --paths (NAME,...).
+const std::vector<SuitePathOption>& suite_path_options();
 
 /// The values an option accepts, read from its help text as described above; empty when the
 /// help names none.
