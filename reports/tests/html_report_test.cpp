@@ -180,10 +180,10 @@ TEST(HtmlReport, LogScaleWhenValuesSpanDecades) {
     r.metric_name = "max |d|";
     for (int i = 0; i < 6; ++i) {
         const double v = i == 0 ? 1e-6 : i == 1 ? 1e-5 : i == 2 ? 1e-4 : i == 3 ? 1e-3 : i == 4 ? 1e-2 : 1e-1;
-        r.per_layer.push_back({i, "attn_out", v, std::nullopt, 1e-3, v <= 1e-3});
+        r.per_layer.push_back({i, "attn_out", v, std::nullopt, 1e-3, v <= 1e-3, {}});
     }
     r.per_layer.push_back(
-        {6, "attn_out", -std::numeric_limits<double>::infinity(), std::nullopt, 1e-3, false});
+        {6, "attn_out", -std::numeric_limits<double>::infinity(), std::nullopt, 1e-3, false, {}});
     RunReport report;
     report.results = {r};
     const std::string html = render(report);
