@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/runtime/cuda_device.h"
+#include "json_schema.h"
 #include "pv_runner.h"
 #include "run_fixture.h"
 
@@ -88,6 +89,46 @@ TEST_F(PvRun, AllPassExitZeroWithSummaryAndReports) {
     EXPECT_EQ(t0["per_layer"].size(), 3u);  // one row per layer
     EXPECT_EQ(t0["labels"], nlohmann::json::array({"cpu"}));
     EXPECT_NE(t0["repro"].get<std::string>().find("--only T-RATIO"), std::string::npos);
+}
+
+TEST_F(PvRun, ColorPaintsOnlyTheStatusColumnWhenAsked) {
+    const auto c = contract("color.yaml", {bound_test("T-FIN", kFinite),
+                                           bound_test("T-BAND", "stat_ratio_band, paths: [apr, gguf_q8], sample: last_token, "
+                                                                "slot: ffn_swiglu_inner, stat: std_dev, band: [5.0, 6.0]"),
+                                           unbound_test("T-FREE")});
+    const PvResult painted = pv_run({c, "--color", "always", "--format", "none"});
+    EXPECT_EQ(painted.code, 1) << painted.out << painted.err;
+    EXPECT_NE(painted.out.find("\033[32mPASS\033[0m     T-FIN "), std::string::npos) << painted.out;
+    EXPECT_NE(painted.out.find("\033[31mFAIL\033[0m     T-BAND "), std::string::npos) << painted.out;
+    EXPECT_NE(painted.out.find("\033[2mUNBOUND\033[0m  T-FREE "), std::string::npos) << painted.out;
+    EXPECT_NE(painted.out.find("\nSTATUS   ID"), std::string::npos) << painted.out;  // the header stays plain
+
+    for (const char* mode : {"never", "auto"}) {  // auto: the output is no terminal here
+        const PvResult plain = pv_run({c, "--color", mode, "--format", "none"});
+        EXPECT_EQ(plain.out.find('\033'), std::string::npos) << mode << ":\n" << plain.out;
+        EXPECT_NE(plain.out.find("PASS     T-FIN "), std::string::npos) << plain.out;
+    }
+    const PvResult bad = pv_run({c, "--color", "sometimes"});
+    EXPECT_EQ(bad.code, 2);
+    EXPECT_NE(bad.err.find("--color: 'sometimes' is not auto, always or never"), std::string::npos) << bad.err;
+}
+
+TEST_F(PvRun, ReportRecordsTheBuildAndMatchesTheSchema) {
+    const auto c = contract("build.yaml", {bound_test("T-FIN", kFinite), unbound_test("T-FREE")});
+    const PvResult r = pv_run({c, "--format", "json"});
+    ASSERT_EQ(r.code, 0) << r.out << r.err;
+    std::ifstream in(dir_ / "reports" / "report.json");
+    const auto j = nlohmann::json::parse(in);
+    EXPECT_EQ(JsonSchema::load(PARITY_REPORT_SCHEMA).validate(j), std::vector<std::string>{});
+    const auto& b = j.at("build");
+    EXPECT_EQ(b.at("version"), PARITY_TEST_VERSION);
+    EXPECT_EQ(b.at("version"), j.at("run").at("tool_version"));
+    EXPECT_EQ(b.at("build_type"), PARITY_TEST_BUILD_TYPE);
+    const std::string commit = b.at("commit");
+    EXPECT_TRUE(commit == "unknown" || (commit.size() >= 7 && commit.find_first_not_of("0123456789abcdef") == std::string::npos))
+        << commit;
+    EXPECT_EQ(b.at("cuda").at("built"), cuda::built_with_cuda());
+    EXPECT_EQ(b.at("cuda").at("devices").size(), static_cast<std::size_t>(cuda::device_count()));
 }
 
 TEST_F(PvRun, EachPathIsComputedOnceAndShared) {

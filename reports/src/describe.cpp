@@ -44,6 +44,23 @@ std::string describe_divergence(const Divergence& divergence) {
     return out;
 }
 
+std::string describe_build(const BuildInfo& build) {
+    if (build.version.empty()) return {};
+    std::string out = "pv " + build.version + ", commit " + build.commit + ", " + build.build_type + ", " + build.compiler;
+    out += ", CPU";
+    if (build.cpu_features.empty()) out += " baseline";
+    for (const auto& f : build.cpu_features) out += " " + f;
+    if (!build.cuda_built) {
+        out += ", CUDA not built";
+    } else if (build.cuda_devices.empty()) {
+        out += ", CUDA built, no device";
+    } else {
+        out += ", CUDA:";
+        for (std::size_t i = 0; i < build.cuda_devices.size(); ++i) out += (i == 0 ? " " : "; ") + build.cuda_devices[i];
+    }
+    return out;
+}
+
 std::size_t count_failing_rows(const TestResult& result) {
     return static_cast<std::size_t>(std::count_if(result.per_layer.begin(), result.per_layer.end(),
                                                   [](const LayerMetric& r) { return !r.pass; }));

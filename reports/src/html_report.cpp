@@ -71,6 +71,8 @@ void write_header(const RunReport& report, std::ostream& out) {
         << "</p>\n";
     if (!report.command.empty())
         out << "<p class=\"run\"><code>" << escape_xml(report.command) << "</code></p>\n";
+    if (const std::string build = describe_build(report.build); !build.empty())
+        out << "<p class=\"run\">build: " << escape_xml(build) << "</p>\n";
     out << "<p class=\"sum\">" << s.total << " tests, " << s.evaluated()
         << " evaluated: " << count(s.passed, "passed", "pass") << ", " << count(s.failed, "failed", "fail")
         << ", " << count(s.errors, "errors", "error") << ", " << count(s.skipped, "skipped", "skipped")

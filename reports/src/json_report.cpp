@@ -72,6 +72,15 @@ Json test_json(const TestResult& r) {
     return doc;
 }
 
+Json build_json(const BuildInfo& b) {
+    return {{"version", text(b.version)},
+            {"commit", text(b.commit)},
+            {"build_type", text(b.build_type)},
+            {"compiler", text(b.compiler)},
+            {"cpu_features", texts(b.cpu_features)},
+            {"cuda", {{"built", b.cuda_built}, {"devices", texts(b.cuda_devices)}}}};
+}
+
 }  // namespace
 
 void write_json(const RunReport& report, std::ostream& out) {
@@ -86,6 +95,7 @@ void write_json(const RunReport& report, std::ostream& out) {
           {"started_at", text(report.started_at)},
           {"seconds", number(report.seconds)},
           {"command", text(report.command)}}},
+        {"build", build_json(report.build)},
         {"summary",
          {{"total", s.total},
           {"evaluated", s.evaluated()},

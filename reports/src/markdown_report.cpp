@@ -150,6 +150,7 @@ void write_section(const TestResult& r, std::ostream& out) {
 void write_markdown(const RunReport& report, std::ostream& out) {
     out << "# Parity report\n\n";
     out << "- tool: " << inline_text(report.tool + " " + report.tool_version) << "\n";
+    if (const std::string build = describe_build(report.build); !build.empty()) out << "- build: " << inline_text(build) << "\n";
     if (!report.started_at.empty()) out << "- started: " << inline_text(report.started_at) << "\n";
     out << "- duration: " << format_number(report.seconds, 4) << " s\n";
     if (!report.command.empty()) out << "- command: " << code_span(report.command) << "\n";

@@ -52,6 +52,13 @@ bool valid_utf8(const std::string& s) {
     return true;
 }
 
+TEST(HtmlReport, HeaderNamesTheBuild) {
+    const std::string html = render(testing::sample_report());
+    EXPECT_NE(html.find("<p class=\"run\">build: pv 0.1.0, commit a800b23, Release, GNU 12.2.0, CPU AVX AVX2 FMA F16C, "
+                        "CUDA: NVIDIA H200 (sm_90)</p>\n"),
+              std::string::npos);
+}
+
 TEST(HtmlReport, OneSvgPerTestWithPerLayerData) {
     const RunReport report = testing::sample_report();
     const std::string html = render(report);
@@ -173,10 +180,10 @@ TEST(HtmlReport, LogScaleWhenValuesSpanDecades) {
     r.metric_name = "max |d|";
     for (int i = 0; i < 6; ++i) {
         const double v = i == 0 ? 1e-6 : i == 1 ? 1e-5 : i == 2 ? 1e-4 : i == 3 ? 1e-3 : i == 4 ? 1e-2 : 1e-1;
-        r.per_layer.push_back({i, "attn_out", v, std::nullopt, 1e-3, v <= 1e-3});
+        r.per_layer.push_back({i, "attn_out", v, std::nullopt, 1e-3, v <= 1e-3, {}});
     }
     r.per_layer.push_back(
-        {6, "attn_out", -std::numeric_limits<double>::infinity(), std::nullopt, 1e-3, false});
+        {6, "attn_out", -std::numeric_limits<double>::infinity(), std::nullopt, 1e-3, false, {}});
     RunReport report;
     report.results = {r};
     const std::string html = render(report);

@@ -71,6 +71,18 @@ TEST(JsonReport, SchemaRunAndSummary) {
     for (std::size_t i = 0; i < 6; ++i) EXPECT_EQ(doc.at("tests")[i].at("status"), statuses[i]);
 }
 
+TEST(JsonReport, BuildRecordsTheBinary) {
+    const json doc = render(testing::sample_report());
+    const json& b = doc.at("build");
+    EXPECT_EQ(b.at("version"), "0.1.0");
+    EXPECT_EQ(b.at("commit"), "a800b23");
+    EXPECT_EQ(b.at("build_type"), "Release");
+    EXPECT_EQ(b.at("compiler"), "GNU 12.2.0");
+    EXPECT_EQ(b.at("cpu_features"), json::parse(R"(["AVX", "AVX2", "FMA", "F16C"])"));
+    EXPECT_EQ(b.at("cuda").at("built"), true);
+    EXPECT_EQ(b.at("cuda").at("devices"), json::parse(R"j(["NVIDIA H200 (sm_90)"])j"));
+}
+
 TEST(JsonReport, EveryFieldOfATest) {
     const RunReport report = testing::sample_report();
     const json t = render(report).at("tests")[1];

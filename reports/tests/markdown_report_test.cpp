@@ -54,6 +54,15 @@ TEST(MarkdownReport, SummaryLine) {
     EXPECT_NE(md.find("- exit code: 1\n"), std::string::npos);
 }
 
+TEST(MarkdownReport, BuildLineAfterTheTool) {
+    const std::string md = render(testing::sample_report());
+    EXPECT_NE(md.find("- tool: pv 0.1.0\n- build: pv 0.1.0, commit a800b23, Release, GNU 12.2.0, CPU AVX AVX2 FMA F16C, "
+                      "CUDA: NVIDIA H200 (sm_90)\n"),
+              std::string::npos)
+        << md;
+    EXPECT_EQ(render(RunReport{}).find("- build:"), std::string::npos);  // no build named: no line
+}
+
 TEST(MarkdownReport, OneTableRowPerTestWithFiveCells) {
     const auto all = lines(render(testing::sample_report()));
     std::size_t header = 0;

@@ -42,6 +42,13 @@ RunReport sample_report() {
     report.started_at = "2026-11-26T06:30:00Z";
     report.seconds = 12.5;
     report.command = "pv run contracts/ --suite ctest.cfg";
+    report.build.version = "0.1.0";
+    report.build.commit = "a800b23";
+    report.build.build_type = "Release";
+    report.build.compiler = "GNU 12.2.0";
+    report.build.cpu_features = {"AVX", "AVX2", "FMA", "F16C"};
+    report.build.cuda_built = true;
+    report.build.cuda_devices = {"NVIDIA H200 (sm_90)"};
 
     TestResult pass;
     pass.id = "FALSIFY-A-001";

@@ -35,7 +35,7 @@ double peak_rss_bytes() {
     return static_cast<double>(u.ru_maxrss) * 1024.0;
 }
 
-int run_bench(const std::vector<std::string>& args, Io io) {
+po::options_description bench_options() {
     po::options_description opts(
         "pv bench MODEL [options]\n\n"
         "Measures prefill (one batched pass over --prompt-tokens tokens) and decode (--gen-tokens\n"
@@ -53,6 +53,11 @@ int run_bench(const std::vector<std::string>& args, Io io) {
         ("threads", po::value<int>()->default_value(0), "worker threads (0: every hardware thread)")
         ("json", "print one JSON object");
     // clang-format on
+    return opts;
+}
+
+int run_bench(const std::vector<std::string>& args, Io io) {
+    const po::options_description opts = bench_options();
     const auto parsed = parse_or_help(args, opts, {{"model"}}, io.out);
     if (!parsed) return kExitOk;
     const po::variables_map& vm = *parsed;
@@ -135,6 +140,9 @@ int run_bench(const std::vector<std::string>& args, Io io) {
 
 }  // namespace
 
-Command bench_command() { return {"bench", "prefill / decode throughput and peak memory of the forward pass", run_bench}; }
+Command bench_command() {
+    return {"bench", "prefill / decode throughput and peak memory of the forward pass", run_bench,
+            [] { return describe_options(bench_options()); }};
+}
 
 }  // namespace parity::cli

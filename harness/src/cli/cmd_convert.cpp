@@ -40,7 +40,7 @@ ConvertDtype parse_dtype(const std::string& s) {
     throw po::error("--dtype must be keep, f32 or f16, not '" + s + "'");
 }
 
-int run_convert(const std::vector<std::string>& args, Io io) {
+po::options_description convert_options() {
     po::options_description opts(
         "pv convert IN -o OUT [options]\n\nConverts a model between GGUF and APR (input format by magic; output "
         "format by --to, else OUT's extension, else the other format)");
@@ -52,6 +52,11 @@ int run_convert(const std::vector<std::string>& args, Io io) {
         ("dtype", po::value<std::string>()->default_value("keep"),
          "keep: each tensor keeps its type where the target has it, else F32; f32: all F32; f16: 2-D tensors F16");
     // clang-format on
+    return opts;
+}
+
+int run_convert(const std::vector<std::string>& args, Io io) {
+    const po::options_description opts = convert_options();
     const auto parsed = parse_or_help(args, opts, {{"input"}}, io.out);
     if (!parsed) return kExitOk;
     const po::variables_map& vm = *parsed;
@@ -83,6 +88,9 @@ int run_convert(const std::vector<std::string>& args, Io io) {
 
 }  // namespace
 
-Command convert_command() { return {"convert", "convert a model between GGUF and APR", run_convert}; }
+Command convert_command() {
+    return {"convert", "convert a model between GGUF and APR", run_convert,
+            [] { return describe_options(convert_options()); }};
+}
 
 }  // namespace parity::cli

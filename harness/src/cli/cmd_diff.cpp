@@ -89,7 +89,7 @@ double tolerance_value(const po::variables_map& vm, const char* name) {
     return v;
 }
 
-int run_diff(const std::vector<std::string>& args, Io io) {
+po::options_description diff_options() {
     po::options_description opts(
         "pv diff A B [options]\n\n"
         "Compares two APRT stage tensor files element by element, or two dump trees file by file\n"
@@ -105,6 +105,11 @@ int run_diff(const std::vector<std::string>& args, Io io) {
         ("top", po::value<int>()->default_value(5), "how many of the largest |d| to list per pair (K >= 0)")
         ("json", "print one JSON object (schema: docs/stage-diff.md)");
     // clang-format on
+    return opts;
+}
+
+int run_diff(const std::vector<std::string>& args, Io io) {
+    const po::options_description opts = diff_options();
     const auto parsed = parse_or_help(args, opts, {{"path-a"}, {"path-b"}}, io.out);
     if (!parsed) return kExitOk;
     const po::variables_map& vm = *parsed;
@@ -143,7 +148,8 @@ int run_diff(const std::vector<std::string>& args, Io io) {
 }  // namespace
 
 Command diff_command() {
-    return {"diff", "compare APRT stage tensor files or dump trees element by element", run_diff};
+    return {"diff", "compare APRT stage tensor files or dump trees element by element", run_diff,
+            [] { return describe_options(diff_options()); }};
 }
 
 }  // namespace parity::cli

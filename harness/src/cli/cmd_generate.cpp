@@ -27,7 +27,7 @@ std::string ids_text(const std::vector<std::int32_t>& ids) {
     return s;
 }
 
-int run_generate(const std::vector<std::string>& args, Io io) {
+po::options_description generate_options() {
     po::options_description opts(
         "pv generate MODEL (--prompt TEXT | --tokens IDS) -n N [options]\n\n"
         "Greedy generation: the prompt in one batched pass, then N tokens one at a time through\n"
@@ -41,6 +41,11 @@ int run_generate(const std::vector<std::string>& args, Io io) {
         ("ignore-eos", "keep generating past end-of-generation tokens")
         ("json", "print {prompt_tokens, generated_tokens, text, stopped, prefill_seconds, decode_seconds}");
     // clang-format on
+    return opts;
+}
+
+int run_generate(const std::vector<std::string>& args, Io io) {
+    const po::options_description opts = generate_options();
     const auto parsed = parse_or_help(args, opts, {{"model"}}, io.out);
     if (!parsed) return kExitOk;
     const po::variables_map& vm = *parsed;
@@ -90,6 +95,9 @@ int run_generate(const std::vector<std::string>& args, Io io) {
 
 }  // namespace
 
-Command generate_command() { return {"generate", "greedy generation through the KV cache", run_generate}; }
+Command generate_command() {
+    return {"generate", "greedy generation through the KV cache", run_generate,
+            [] { return describe_options(generate_options()); }};
+}
 
 }  // namespace parity::cli

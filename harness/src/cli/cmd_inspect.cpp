@@ -141,12 +141,17 @@ void write_dequantized(const ModelFile& m, const std::string& name, const std::s
        << ", ne0 fastest) to " << out_path << "\n";
 }
 
-int run_inspect(const std::vector<std::string>& args, Io io) {
+po::options_description inspect_options() {
     po::options_description opts("pv inspect FILE [options]\n\nShows a model file's header, metadata and tensors (GGUF or APR, told apart by magic)");
     opts.add_options()("help,h", "show this help")("json", "print one JSON object instead of text")(
         "all", "print long metadata arrays whole (text output)")("tensor", po::value<std::string>(),
                                                                  "tensor to dequantize (with --dequant)")(
         "dequant", po::value<std::string>(), "write the --tensor dequantized as little-endian f32, ne0 fastest");
+    return opts;
+}
+
+int run_inspect(const std::vector<std::string>& args, Io io) {
+    const po::options_description opts = inspect_options();
     const auto parsed = parse_or_help(args, opts, {{"file"}}, io.out);
     if (!parsed) return kExitOk;
     const po::variables_map& vm = *parsed;
@@ -169,7 +174,8 @@ int run_inspect(const std::vector<std::string>& args, Io io) {
 }  // namespace
 
 Command inspect_command() {
-    return {"inspect", "show a GGUF or APR file's metadata and tensors; dequantize one", run_inspect};
+    return {"inspect", "show a GGUF or APR file's metadata and tensors; dequantize one", run_inspect,
+            [] { return describe_options(inspect_options()); }};
 }
 
 }  // namespace parity::cli

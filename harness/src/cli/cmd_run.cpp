@@ -12,9 +12,11 @@
 
 #include <boost/program_options.hpp>
 
+#include "color.h"
 #include "command_util.h"
 #include "harness/cli/command.h"
 #include "harness/run/runner.h"
+#include "harness/run/suite.h"
 #include "reports/describe.h"
 #include "reports/write_reports.h"
 
@@ -52,13 +54,27 @@ std::string one_line(std::string s, std::size_t max) {
     return s;
 }
 
+/// The status column: the status word, coloured when `color`, padded to 8 columns.
+std::string status_cell(reports::Status status, bool color) {
+    const std::string_view word = reports::to_string(status);
+    Paint p = Paint::Dim;
+    switch (status) {
+        case reports::Status::Pass: p = Paint::Green; break;
+        case reports::Status::Fail: p = Paint::Red; break;
+        case reports::Status::Error: p = Paint::BoldRed; break;
+        case reports::Status::Skipped: p = Paint::Yellow; break;
+        case reports::Status::Unbound: p = Paint::Dim; break;
+    }
+    return paint(word, p, color) + std::string(word.size() < 8 ? 8 - word.size() : 0, ' ');
+}
+
 std::string fmt_num(double v) {
     std::ostringstream os;
     os << v;
     return os.str();
 }
 
-int run_run(const std::vector<std::string>& args, Io io) {
+po::options_description run_options() {
     po::options_description opts(
         "pv run CONTRACT... [options]\n\n"
         "Runs the falsification tests of contracts (files, or directories searched for *.yaml / *.yml)\n"
@@ -78,8 +94,16 @@ int run_run(const std::vector<std::string>& args, Io io) {
         ("report-dir", po::value<std::string>()->default_value("pv-reports"), "directory the reports are written to")
         ("format", po::value<std::string>()->default_value("json,junit,md,html"),
          "report formats, comma-separated: json, junit, md, html; or none")
-        ("list", "print the selected tests (id, contract, labels, timeout, bound|unbound; tab-separated) and exit");
+        ("list", "print the selected tests (id, contract, labels, timeout, bound|unbound; tab-separated) and exit")
+        ("list-paths", "print the suite's paths (name, description; tab-separated) and exit")
+        ("color", po::value<std::string>()->default_value("auto"),
+         "auto | always | never: colour the status column (auto: on a terminal, unless CI or NO_COLOR is set)");
     // clang-format on
+    return opts;
+}
+
+int run_run(const std::vector<std::string>& args, Io io) {
+    const po::options_description opts = run_options();
     const auto parsed = parse_or_help(args, opts, {{"contract", -1}}, io.out);
     if (!parsed) return kExitOk;
     const po::variables_map& vm = *parsed;
@@ -99,6 +123,20 @@ int run_run(const std::vector<std::string>& args, Io io) {
         }
     }
     const std::string report_dir = vm["report-dir"].as<std::string>();
+    const bool color = use_color(parse_color_mode(vm["color"].as<std::string>()), io.out);
+
+    if (vm.count("list-paths")) {
+        run::SuiteConfig suite;
+        try {
+            if (req.suite_file) suite = run::load_suite(*req.suite_file);
+            for (const auto& opt : req.path_options) run::apply_path_option(suite, opt);
+        } catch (const run::SuiteError& e) {
+            io.err << "pv run: error: " << e.what() << "\n";
+            return kExitUsage;
+        }
+        for (const auto& p : suite.paths) io.out << p.name << "\t" << run::describe(p) << "\n";
+        return kExitOk;
+    }
 
     run::Plan plan;
     try {
@@ -158,7 +196,7 @@ int run_run(const std::vector<std::string>& args, Io io) {
     }
     io.out << pad("STATUS", 8) << " " << pad("ID", wid) << "  " << pad("FALSIFIER", wfal) << "  MESSAGE\n";
     for (const auto& r : report.results) {
-        io.out << pad(std::string(reports::to_string(r.status)), 8) << " " << pad(r.id, wid) << "  "
+        io.out << status_cell(r.status, color) << " " << pad(r.id, wid) << "  "
                << pad(r.falsifier.empty() ? "-" : r.falsifier, wfal) << "  " << one_line(r.message, 220) << "\n";
         if (reports::is_failure(r.status)) {
             const std::string indent(9, ' ');
@@ -194,7 +232,8 @@ int run_run(const std::vector<std::string>& args, Io io) {
 }  // namespace
 
 Command run_command() {
-    return {"run", "run the falsification tests of contracts against a suite's paths; write reports", run_run};
+    return {"run", "run the falsification tests of contracts against a suite's paths; write reports", run_run,
+            [] { return describe_options(run_options()); }};
 }
 
 }  // namespace parity::cli

@@ -43,7 +43,7 @@ std::string upper(std::string_view s) {
     return u;
 }
 
-int run_synth(const std::vector<std::string>& args, Io io) {
+po::options_description synth_options() {
     po::options_description opts(
         "pv synth [options]\n\nWrites deterministic synthetic models (same arguments, same bytes) as GGUF");
     // clang-format off
@@ -73,6 +73,11 @@ int run_synth(const std::vector<std::string>& args, Io io) {
          "APR copy: f32 (one APR with the F32 weights), keep (an APR per GGUF, converted with --dtype keep), none")
         ("output,o", po::value<std::string>()->default_value("."), "output directory (created if missing)");
     // clang-format on
+    return opts;
+}
+
+int run_synth(const std::vector<std::string>& args, Io io) {
+    const po::options_description opts = synth_options();
     const auto parsed = parse_or_help(args, opts, {}, io.out);
     if (!parsed) return kExitOk;
     const po::variables_map& vm = *parsed;
@@ -143,6 +148,9 @@ int run_synth(const std::vector<std::string>& args, Io io) {
 
 }  // namespace
 
-Command synth_command() { return {"synth", "write deterministic synthetic models (GGUF, APR)", run_synth}; }
+Command synth_command() {
+    return {"synth", "write deterministic synthetic models (GGUF, APR)", run_synth,
+            [] { return describe_options(synth_options()); }};
+}
 
 }  // namespace parity::cli

@@ -19,7 +19,7 @@ namespace parity::cli {
 
 namespace {
 
-int run_tokenize(const std::vector<std::string>& args, Io io) {
+po::options_description tokenize_options() {
     po::options_description opts(
         "pv tokenize MODEL TEXT [options]\n\n"
         "Prints the token ids of TEXT, space-separated on one line (use `--` before a TEXT that\n"
@@ -30,6 +30,11 @@ int run_tokenize(const std::vector<std::string>& args, Io io) {
         ("json", "print {\"ids\": [...], \"pieces\": [...]} (pieces: each token's bytes, invalid UTF-8 as U+FFFD)")
         ("no-bos", "do not add BOS (nor EOS) even where the model adds them");
     // clang-format on
+    return opts;
+}
+
+int run_tokenize(const std::vector<std::string>& args, Io io) {
+    const po::options_description opts = tokenize_options();
     const auto parsed = parse_or_help(args, opts, {{"model"}, {"text"}}, io.out);
     if (!parsed) return kExitOk;
     const po::variables_map& vm = *parsed;
@@ -54,6 +59,9 @@ int run_tokenize(const std::vector<std::string>& args, Io io) {
 
 }  // namespace
 
-Command tokenize_command() { return {"tokenize", "print the token ids of a text under a model's tokenizer", run_tokenize}; }
+Command tokenize_command() {
+    return {"tokenize", "print the token ids of a text under a model's tokenizer", run_tokenize,
+            [] { return describe_options(tokenize_options()); }};
+}
 
 }  // namespace parity::cli

@@ -21,7 +21,7 @@ namespace parity::cli {
 
 namespace {
 
-int run_trace(const std::vector<std::string>& args, Io io) {
+po::options_description trace_options() {
     po::options_description opts(
         "pv trace MODEL (--prompt TEXT | --tokens IDS) [options]\n"
         "pv trace MODEL (--prompt TEXT | --tokens IDS) --save-tensor STAGES --output DIR [options]\n\n"
@@ -44,6 +44,11 @@ int run_trace(const std::vector<std::string>& args, Io io) {
         ("layout", po::value<std::string>()->default_value("per-position"),
          "--save-tensor: per-position (DIR/pos-NNNN/layer-N/STAGE.bin) | concatenated (DIR/layer-N/STAGE.bin)");
     // clang-format on
+    return opts;
+}
+
+int run_trace(const std::vector<std::string>& args, Io io) {
+    const po::options_description opts = trace_options();
     const auto parsed = parse_or_help(args, opts, {{"model"}}, io.out);
     if (!parsed) return kExitOk;
     const po::variables_map& vm = *parsed;
@@ -102,7 +107,8 @@ int run_trace(const std::vector<std::string>& args, Io io) {
 }  // namespace
 
 Command trace_command() {
-    return {"trace", "per-layer activation statistics of a forward pass (text or --json)", run_trace};
+    return {"trace", "per-layer activation statistics of a forward pass (text or --json)", run_trace,
+            [] { return describe_options(trace_options()); }};
 }
 
 }  // namespace parity::cli

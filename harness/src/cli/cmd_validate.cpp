@@ -9,6 +9,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "color.h"
 #include "command_util.h"
 #include "engine/error.h"
 #include "harness/cli/command.h"
@@ -33,7 +34,17 @@ std::vector<std::string> split_names(const std::vector<std::string>& values) {
     return out;
 }
 
-int run_validate(const std::vector<std::string>& args, Io io) {
+/// A finding line with its "[ERROR]" / "[WARN]" / "[INFO]" tag coloured when `color`.
+std::string finding_line(const contract::Finding& f, const std::string& file, bool color) {
+    const std::string line = contract::format_finding(f, file);
+    const std::size_t tag = line.find(']') + 1;
+    const Paint p = f.severity == contract::Severity::Error     ? Paint::Red
+                    : f.severity == contract::Severity::Warning ? Paint::Yellow
+                                                                : Paint::Dim;
+    return paint(std::string_view(line).substr(0, tag), p, color) + line.substr(tag);
+}
+
+po::options_description validate_options() {
     po::options_description opts(
         "pv validate PATH... [options]\n\n"
         "Checks contracts against the schema (upstream's SCHEMA/PROVABILITY rules, unknown keys, enum values)\n"
@@ -43,7 +54,14 @@ int run_validate(const std::vector<std::string>& args, Io io) {
     opts.add_options()("help,h", "show this help")(
         "paths", po::value<std::vector<std::string>>()->composing(),
         "the suite's path names (comma-separated, repeatable); bindings may name only these")(
-        "quiet,q", "print errors only (warnings are still counted)");
+        "quiet,q", "print errors only (warnings are still counted)")(
+        "color", po::value<std::string>()->default_value("auto"),
+        "auto | always | never: colour the verdicts (auto: on a terminal, unless CI or NO_COLOR is set)");
+    return opts;
+}
+
+int run_validate(const std::vector<std::string>& args, Io io) {
+    const po::options_description opts = validate_options();
     const auto parsed = parse_or_help(args, opts, {{"path", -1}}, io.out);
     if (!parsed) return kExitOk;
     const po::variables_map& vm = *parsed;
@@ -57,6 +75,7 @@ int run_validate(const std::vector<std::string>& args, Io io) {
         }
     }
     const bool quiet = vm.count("quiet") > 0;
+    const bool color = use_color(parse_color_mode(vm["color"].as<std::string>()), io.out);
 
     const contract::CollectedFiles collected = contract::collect_contract_files(vm["path"].as<std::vector<std::string>>());
     for (const auto& e : collected.errors) io.err << "pv validate: error: " << e << "\n";
@@ -88,7 +107,7 @@ int run_validate(const std::vector<std::string>& args, Io io) {
             } else if (f.severity == contract::Severity::Warning) {
                 ++warnings;
             }
-            if (!quiet || f.severity == contract::Severity::Error) io.out << contract::format_finding(f, name) << "\n";
+            if (!quiet || f.severity == contract::Severity::Error) io.out << finding_line(f, name, color) << "\n";
         }
         errors += file_errors;
         (file_errors == 0 ? valid : invalid) += 1;
@@ -98,11 +117,14 @@ int run_validate(const std::vector<std::string>& args, Io io) {
         tests.unbound += t.unbound;
     }
 
-    io.out << "\n" << errors << " error(s), " << warnings << " warning(s)\n";
+    const std::string counts = std::to_string(errors) + " error(s), " + std::to_string(warnings) + " warning(s)";
+    io.out << "\n" << (errors > 0 ? paint(counts, Paint::Red, color) : counts) << "\n";
     const std::size_t files = collected.files.size();
     if (errors == 0) {
-        io.out << (files == 1 ? std::string("Contract is valid.\n")
-                              : "All " + std::to_string(files) + " contracts are valid.\n");
+        io.out << paint(files == 1 ? std::string("Contract is valid.")
+                                   : "All " + std::to_string(files) + " contracts are valid.",
+                        Paint::Green, color)
+               << "\n";
     }
     if (files > 1) {
         io.out << files << " contracts: " << valid << " valid, " << invalid << " invalid";
@@ -118,7 +140,8 @@ int run_validate(const std::vector<std::string>& args, Io io) {
 }  // namespace
 
 Command validate_command() {
-    return {"validate", "check contracts: schema, enum values, unknown keys, harness bindings", run_validate};
+    return {"validate", "check contracts: schema, enum values, unknown keys, harness bindings", run_validate,
+            [] { return describe_options(validate_options()); }};
 }
 
 }  // namespace parity::cli

@@ -38,6 +38,22 @@ std::optional<po::variables_map> parse_or_help(const std::vector<std::string>& a
     return vm;
 }
 
+std::vector<OptionInfo> describe_options(const po::options_description& desc) {
+    std::vector<OptionInfo> out;
+    for (const auto& opt : desc.options()) {
+        OptionInfo info;
+        info.name = opt->long_name();
+        // format_name() is "-o [ --output ]" with a short letter, else "--output".
+        const std::string shown = opt->format_name();
+        if (shown.size() > 1 && shown[0] == '-' && shown[1] != '-') info.short_name = shown.substr(1, shown.find(' ') - 1);
+        info.takes_value = opt->semantic()->max_tokens() > 0;
+        const std::string& help = opt->description();
+        info.help = help.substr(0, help.find('\n'));
+        out.push_back(std::move(info));
+    }
+    return out;
+}
+
 Progress progress_bar(std::ostream& err, const std::string& label) {
     if (::isatty(STDERR_FILENO) == 0) return {};
     return [&err, label](std::size_t done, std::size_t total, std::uint64_t bytes) {
@@ -52,7 +68,8 @@ Progress progress_bar(std::ostream& err, const std::string& label) {
 const std::vector<Command>& commands() {
     static const std::vector<Command> table = {inspect_command(), synth_command(), convert_command(), tokenize_command(),
                                                validate_command(), run_command(), trace_command(),
-                                               generate_command(), bench_command(), diff_command()};
+                                               generate_command(), bench_command(), diff_command(),
+                                               completion_command()};
     return table;
 }
 

@@ -21,6 +21,9 @@ boost::program_options::variables_map parse_command_line(
     const boost::program_options::options_description& hidden,
     const boost::program_options::positional_options_description& positional);
 
+/// The options of `desc` (long name, short letter, whether it takes a value, help's first line).
+std::vector<OptionInfo> describe_options(const boost::program_options::options_description& desc);
+
 /// A one-line progress bar on `err`, drawn only when stderr is a terminal (else empty).
 Progress progress_bar(std::ostream& err, const std::string& label);
 
@@ -48,5 +51,6 @@ Command trace_command();
 Command generate_command();
 Command bench_command();
 Command diff_command();
+Command completion_command();
 
 }  // namespace parity::cli

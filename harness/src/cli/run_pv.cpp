@@ -11,6 +11,7 @@
 #include "engine/error.h"
 #include "engine/runtime/memory_budget.h"
 #include "harness/cli/command.h"
+#include "harness/run/build_info.h"
 
 namespace parity::cli {
 
@@ -25,7 +26,7 @@ void print_usage(std::ostream& os) {
     for (const auto& c : commands()) {
         os << "  " << c.name << std::string(12 - std::min<std::size_t>(c.name.size(), 11), ' ') << c.summary << "\n";
     }
-    os << "\n`pv <command> --help` describes a command's options.\n";
+    os << "\n`pv <command> --help` describes a command's options; `pv --version` the build.\n";
 }
 
 }  // namespace
@@ -38,6 +39,10 @@ int run_pv(int argc, const char* const* argv, Io io) {
     const std::string name = argv[1];
     if (name == "--help" || name == "-h" || name == "help") {
         print_usage(io.out);
+        return kExitOk;
+    }
+    if (name == "--version" || name == "-V" || name == "version") {
+        io.out << run::format_build_info(run::build_info());
         return kExitOk;
     }
     const Command* cmd = nullptr;

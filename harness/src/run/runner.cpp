@@ -16,10 +16,7 @@
 #include "engine/runtime/memory_budget.h"
 #include "harness/contract/contract_loader.h"
 #include "harness/contract/validate.h"
-
-#ifndef PARITY_VERSION
-#define PARITY_VERSION "0.0.0"
-#endif
+#include "harness/run/build_info.h"
 
 namespace parity::run {
 
@@ -387,7 +384,8 @@ Plan plan_run(const RunRequest& request) {
 
 reports::RunReport execute(const Plan& plan, PathCache& cache, const std::string& command_line) {
     reports::RunReport report;
-    report.tool_version = PARITY_VERSION;
+    report.build = build_info();
+    report.tool_version = report.build.version;
     report.started_at = utc_now();
     report.command = command_line;
     const auto run_start = std::chrono::steady_clock::now();

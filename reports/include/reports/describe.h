@@ -1,6 +1,6 @@
 #pragma once
 // One-line descriptions every writer uses the same way: where a row is (layer and slot), what
-// bounds it was held to, and where a test first diverged.
+// bounds it was held to, where a test first diverged, and which build ran.
 
 #include <cstddef>
 #include <optional>
@@ -26,6 +26,11 @@ std::optional<Divergence> first_divergence(const TestResult& result);
 /// "layer 3, slot ffn_swiglu_inner: std ratio 2.31 outside [0.5, 2]" (no ": " part when the
 /// detail is empty).
 std::string describe_divergence(const Divergence& divergence);
+
+/// The build that ran, on one line: "pv 0.1.0, commit a800b23, Release, GNU 12.2.0, CPU AVX2 FMA,
+/// CUDA not built" (or "CUDA: <device>; <device>", "CUDA built, no device"). Empty when the
+/// report names no build (no version).
+std::string describe_build(const BuildInfo& build);
 
 /// How many per-layer rows failed.
 std::size_t count_failing_rows(const TestResult& result);

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "reports/build_info.h"
 #include "reports/status.h"
 
 namespace parity::reports {
@@ -73,6 +74,7 @@ struct RunReport {
     std::string started_at;    ///< ISO 8601 UTC, "2026-11-26T06:30:00Z"
     double seconds = 0.0;      ///< wall time of the whole run
     std::string command;       ///< the pv command line of the run
+    BuildInfo build;           ///< the build of pv that ran it
     std::vector<TestResult> results;
 
     Summary summary() const;

@@ -22,12 +22,23 @@ struct Io {
     std::ostream& err;
 };
 
+/// One option of a subcommand, as its Boost.Program_options description declares it (for
+/// shell completion).
+struct OptionInfo {
+    std::string name;        ///< long name without dashes: "report-dir"
+    std::string short_name;  ///< one letter without the dash, or empty: "o"
+    bool takes_value = false;
+    std::string help;        ///< the description's first line
+};
+
 struct Command {
     std::string_view name;
     std::string_view summary;
     /// args excludes the program and the command name. Returns the exit code; throws
     /// parity errors or boost::program_options errors for bad input (mapped to exit 2).
     std::function<int(const std::vector<std::string>& args, Io io)> run;
+    /// The options `run` parses, from the same description (never a separate list).
+    std::function<std::vector<OptionInfo>()> options;
 };
 
 /// Every subcommand, in the order `pv --help` lists them.
