@@ -24,7 +24,7 @@ set(_parity_exported
   parity_engine_base:engine_base parity_engine_quant:engine_quant parity_engine_format:engine_format
   parity_engine_model:engine_model parity_engine_tokenizer:engine_tokenizer parity_engine_trace:engine_trace
   parity_engine_synth:engine_synth parity_engine_runtime:engine_runtime parity_engine_cpu:engine_cpu
-  parity_engine_cuda:engine_cuda parity_engine:engine parity_reports:reports parity_falsifiers:falsifiers)
+  parity_engine_cuda:engine_cuda parity_engine_f64:engine_f64 parity_engine:engine parity_reports:reports parity_falsifiers:falsifiers)
 if(TARGET parity_engine_cuda_kernels)
   list(APPEND _parity_exported parity_engine_cuda_kernels:engine_cuda_kernels)
 endif()

@@ -1,5 +1,6 @@
 // Backend selection: the one place that knows every backend.
 
+#include "engine/runtime/f64_session.h"
 #include "engine/runtime/forward.h"
 #include "runtime/cpu/cpu_session.h"
 #include "runtime/cuda/cuda_backend.h"
@@ -8,6 +9,7 @@ namespace parity {
 
 std::unique_ptr<Session> create_session(const Model& model, const SessionOptions& options) {
     if (options.backend == BackendKind::Cuda) return cuda::create_cuda_session(model, options);
+    if (options.backend == BackendKind::F64) return create_f64_session(model, options);
     return cpu::make_cpu_session(model, options);
 }
 

@@ -13,6 +13,7 @@ using Src = std::span<const float>;
 using Dst = std::span<std::byte>;
 using Bytes = std::span<const std::byte>;
 using Out = std::span<float>;
+using OutExact = std::span<double>;
 
 // float_types.cpp: plain element types.
 void quantize_f32(Src x, Dst y);
@@ -60,5 +61,15 @@ void quantize_iq4_nl(Src x, Dst y);
 void quantize_iq4_xs(Src x, Dst y);
 void dequantize_iq4_nl(Bytes x, Out y);
 void dequantize_iq4_xs(Bytes x, Out y);
+
+// The decoders whose float expressions can round (a scale times a level plus a min, or three
+// factors of more than 24 bits together), in double: the exact values of the stored weights.
+void dequantize_q4_1_exact(Bytes x, OutExact y);
+void dequantize_q5_1_exact(Bytes x, OutExact y);
+void dequantize_q2_k_exact(Bytes x, OutExact y);
+void dequantize_q4_k_exact(Bytes x, OutExact y);
+void dequantize_q5_k_exact(Bytes x, OutExact y);
+void dequantize_q6_k_exact(Bytes x, OutExact y);
+void dequantize_iq4_xs_exact(Bytes x, OutExact y);
 
 }  // namespace parity::quant_detail

@@ -178,24 +178,29 @@ void dequantize_iq4_nl(Bytes x, Out y) {
     }
 }
 
-void dequantize_iq4_xs(Bytes x, Out y_all) {
+// One decoder, two precisions: T = float is ggml's dequantize_row_iq4_xs; T = double is exact.
+template <class T>
+void decode_iq4_xs(Bytes x, std::span<T> y_all) {
     const std::size_t nb = y_all.size() / kQK_K;
     for (std::size_t i = 0; i < nb; i++) {
         const auto b = load_block<BlockIQ4_XS>(x, i);
-        float* y = y_all.data() + i * kQK_K;
+        T* y = y_all.data() + i * kQK_K;
         const std::uint8_t* qs = b.qs;
-        const float d = fp16_to_fp32(b.d);
+        const T d = fp16_to_fp32(b.d);
         for (int ib = 0; ib < kQK_K / 32; ++ib) {
             const int ls = ((b.scales_l[ib / 2] >> 4 * (ib % 2)) & 0xf) | (((b.scales_h >> 2 * ib) & 3) << 4);
-            const float dl = d * static_cast<float>(ls - 32);
+            const T dl = d * static_cast<T>(ls - 32);
             for (int j = 0; j < 16; ++j) {
-                y[j + 0] = dl * static_cast<float>(kIQ4NLValues[qs[j] & 0xf]);
-                y[j + 16] = dl * static_cast<float>(kIQ4NLValues[qs[j] >> 4]);
+                y[j + 0] = dl * static_cast<T>(kIQ4NLValues[qs[j] & 0xf]);
+                y[j + 16] = dl * static_cast<T>(kIQ4NLValues[qs[j] >> 4]);
             }
             y += 32;
             qs += 16;
         }
     }
 }
+
+void dequantize_iq4_xs(Bytes x, Out y) { decode_iq4_xs<float>(x, y); }
+void dequantize_iq4_xs_exact(Bytes x, OutExact y) { decode_iq4_xs<double>(x, y); }
 
 }  // namespace parity::quant_detail

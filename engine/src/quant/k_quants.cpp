@@ -178,27 +178,29 @@ void quantize_q2_k(Src x_all, Dst y) {
     }
 }
 
-void dequantize_q2_k(Bytes x, Out y_all) {
+// One decoder, two precisions: T = float is ggml's dequantize_row_q2_k; T = double is exact.
+template <class T>
+void decode_q2_k(Bytes x, std::span<T> y_all) {
     const std::size_t nb = y_all.size() / kQK_K;
     for (std::size_t i = 0; i < nb; i++) {
         const auto b = load_block<BlockQ2_K>(x, i);
-        float* y = y_all.data() + i * kQK_K;
-        const float d = fp16_to_fp32(b.d);
-        const float min = fp16_to_fp32(b.dmin);
+        T* y = y_all.data() + i * kQK_K;
+        const T d = fp16_to_fp32(b.d);
+        const T min = fp16_to_fp32(b.dmin);
         const std::uint8_t* q = b.qs;
         int is = 0;
         for (int n = 0; n < kQK_K; n += 128) {
             int shift = 0;
             for (int j = 0; j < 4; ++j) {
                 std::uint8_t sc = b.scales[is++];
-                float dl = d * static_cast<float>(sc & 0xF);
-                float ml = min * static_cast<float>(sc >> 4);
-                for (int l = 0; l < 16; ++l) *y++ = dl * static_cast<float>((q[l] >> shift) & 3) - ml;
+                T dl = d * static_cast<T>(sc & 0xF);
+                T ml = min * static_cast<T>(sc >> 4);
+                for (int l = 0; l < 16; ++l) *y++ = dl * static_cast<T>((q[l] >> shift) & 3) - ml;
 
                 sc = b.scales[is++];
-                dl = d * static_cast<float>(sc & 0xF);
-                ml = min * static_cast<float>(sc >> 4);
-                for (int l = 0; l < 16; ++l) *y++ = dl * static_cast<float>((q[l + 16] >> shift) & 3) - ml;
+                dl = d * static_cast<T>(sc & 0xF);
+                ml = min * static_cast<T>(sc >> 4);
+                for (int l = 0; l < 16; ++l) *y++ = dl * static_cast<T>((q[l + 16] >> shift) & 3) - ml;
 
                 shift += 2;
             }
@@ -206,6 +208,9 @@ void dequantize_q2_k(Bytes x, Out y_all) {
         }
     }
 }
+
+void dequantize_q2_k(Bytes x, Out y) { decode_q2_k<float>(x, y); }
+void dequantize_q2_k_exact(Bytes x, OutExact y) { decode_q2_k<double>(x, y); }
 
 // ---------------------------------------------------------------------------------- Q3_K
 
@@ -328,30 +333,35 @@ void quantize_q4_k(Src x_all, Dst y) {
     }
 }
 
-void dequantize_q4_k(Bytes x, Out y_all) {
+// One decoder, two precisions: T = float is ggml's dequantize_row_q4_k; T = double is exact.
+template <class T>
+void decode_q4_k(Bytes x, std::span<T> y_all) {
     const std::size_t nb = y_all.size() / kQK_K;
     for (std::size_t i = 0; i < nb; i++) {
         const auto b = load_block<BlockQ4_K>(x, i);
-        float* y = y_all.data() + i * kQK_K;
+        T* y = y_all.data() + i * kQK_K;
         const std::uint8_t* q = b.qs;
-        const float d = fp16_to_fp32(b.d);
-        const float min = fp16_to_fp32(b.dmin);
+        const T d = fp16_to_fp32(b.d);
+        const T min = fp16_to_fp32(b.dmin);
         int is = 0;
         std::uint8_t sc = 0, m = 0;
         for (int j = 0; j < kQK_K; j += 64) {
             get_scale_min_k4(is + 0, b.scales, sc, m);
-            const float d1 = d * static_cast<float>(sc);
-            const float m1 = min * static_cast<float>(m);
+            const T d1 = d * static_cast<T>(sc);
+            const T m1 = min * static_cast<T>(m);
             get_scale_min_k4(is + 1, b.scales, sc, m);
-            const float d2 = d * static_cast<float>(sc);
-            const float m2 = min * static_cast<float>(m);
-            for (int l = 0; l < 32; ++l) *y++ = d1 * static_cast<float>(q[l] & 0xF) - m1;
-            for (int l = 0; l < 32; ++l) *y++ = d2 * static_cast<float>(q[l] >> 4) - m2;
+            const T d2 = d * static_cast<T>(sc);
+            const T m2 = min * static_cast<T>(m);
+            for (int l = 0; l < 32; ++l) *y++ = d1 * static_cast<T>(q[l] & 0xF) - m1;
+            for (int l = 0; l < 32; ++l) *y++ = d2 * static_cast<T>(q[l] >> 4) - m2;
             q += 32;
             is += 2;
         }
     }
 }
+
+void dequantize_q4_k(Bytes x, Out y) { decode_q4_k<float>(x, y); }
+void dequantize_q4_k_exact(Bytes x, OutExact y) { decode_q4_k<double>(x, y); }
 
 // ---------------------------------------------------------------------------------- Q5_K
 
@@ -387,30 +397,32 @@ void quantize_q5_k(Src x_all, Dst y) {
     }
 }
 
-void dequantize_q5_k(Bytes x, Out y_all) {
+// One decoder, two precisions: T = float is ggml's dequantize_row_q5_k; T = double is exact.
+template <class T>
+void decode_q5_k(Bytes x, std::span<T> y_all) {
     const std::size_t nb = y_all.size() / kQK_K;
     for (std::size_t i = 0; i < nb; i++) {
         const auto b = load_block<BlockQ5_K>(x, i);
-        float* y = y_all.data() + i * kQK_K;
+        T* y = y_all.data() + i * kQK_K;
         const std::uint8_t* ql = b.qs;
         const std::uint8_t* qh = b.qh;
-        const float d = fp16_to_fp32(b.d);
-        const float min = fp16_to_fp32(b.dmin);
+        const T d = fp16_to_fp32(b.d);
+        const T min = fp16_to_fp32(b.dmin);
         int is = 0;
         std::uint8_t sc = 0, m = 0;
         std::uint8_t u1 = 1, u2 = 2;
         for (int j = 0; j < kQK_K; j += 64) {
             get_scale_min_k4(is + 0, b.scales, sc, m);
-            const float d1 = d * static_cast<float>(sc);
-            const float m1 = min * static_cast<float>(m);
+            const T d1 = d * static_cast<T>(sc);
+            const T m1 = min * static_cast<T>(m);
             get_scale_min_k4(is + 1, b.scales, sc, m);
-            const float d2 = d * static_cast<float>(sc);
-            const float m2 = min * static_cast<float>(m);
+            const T d2 = d * static_cast<T>(sc);
+            const T m2 = min * static_cast<T>(m);
             for (int l = 0; l < 32; ++l) {
-                *y++ = d1 * static_cast<float>((ql[l] & 0xF) + ((qh[l] & u1) ? 16 : 0)) - m1;
+                *y++ = d1 * static_cast<T>((ql[l] & 0xF) + ((qh[l] & u1) ? 16 : 0)) - m1;
             }
             for (int l = 0; l < 32; ++l) {
-                *y++ = d2 * static_cast<float>((ql[l] >> 4) + ((qh[l] & u2) ? 16 : 0)) - m2;
+                *y++ = d2 * static_cast<T>((ql[l] >> 4) + ((qh[l] & u2) ? 16 : 0)) - m2;
             }
             ql += 32;
             is += 2;
@@ -419,6 +431,9 @@ void dequantize_q5_k(Bytes x, Out y_all) {
         }
     }
 }
+
+void dequantize_q5_k(Bytes x, Out y) { decode_q5_k<float>(x, y); }
+void dequantize_q5_k_exact(Bytes x, OutExact y) { decode_q5_k<double>(x, y); }
 
 // ---------------------------------------------------------------------------------- Q6_K
 
@@ -486,12 +501,14 @@ void quantize_q6_k(Src x_all, Dst y) {
     }
 }
 
-void dequantize_q6_k(Bytes x, Out y_all) {
+// One decoder, two precisions: T = float is ggml's dequantize_row_q6_k; T = double is exact.
+template <class T>
+void decode_q6_k(Bytes x, std::span<T> y_all) {
     const std::size_t nb = y_all.size() / kQK_K;
     for (std::size_t i = 0; i < nb; i++) {
         const auto b = load_block<BlockQ6_K>(x, i);
-        float* y = y_all.data() + i * kQK_K;
-        const float d = fp16_to_fp32(b.d);
+        T* y = y_all.data() + i * kQK_K;
+        const T d = fp16_to_fp32(b.d);
         const std::uint8_t* ql = b.ql;
         const std::uint8_t* qh = b.qh;
         const std::int8_t* sc = b.scales;
@@ -502,10 +519,10 @@ void dequantize_q6_k(Bytes x, Out y_all) {
                 const int q2 = static_cast<std::int8_t>((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
                 const int q3 = static_cast<std::int8_t>((ql[l + 0] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
                 const int q4 = static_cast<std::int8_t>((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
-                y[l + 0] = d * static_cast<float>(sc[is + 0]) * static_cast<float>(q1);
-                y[l + 32] = d * static_cast<float>(sc[is + 2]) * static_cast<float>(q2);
-                y[l + 64] = d * static_cast<float>(sc[is + 4]) * static_cast<float>(q3);
-                y[l + 96] = d * static_cast<float>(sc[is + 6]) * static_cast<float>(q4);
+                y[l + 0] = d * static_cast<T>(sc[is + 0]) * static_cast<T>(q1);
+                y[l + 32] = d * static_cast<T>(sc[is + 2]) * static_cast<T>(q2);
+                y[l + 64] = d * static_cast<T>(sc[is + 4]) * static_cast<T>(q3);
+                y[l + 96] = d * static_cast<T>(sc[is + 6]) * static_cast<T>(q4);
             }
             y += 128;
             ql += 64;
@@ -514,6 +531,9 @@ void dequantize_q6_k(Bytes x, Out y_all) {
         }
     }
 }
+
+void dequantize_q6_k(Bytes x, Out y) { decode_q6_k<float>(x, y); }
+void dequantize_q6_k_exact(Bytes x, OutExact y) { decode_q6_k<double>(x, y); }
 
 // ---------------------------------------------------------------------------------- Q8_K
 

@@ -213,22 +213,27 @@ void dequantize_q4_0(Bytes x, Out y) {
     }
 }
 
-void dequantize_q4_1(Bytes x, Out y) {
+// One decoder, two precisions: T = float is ggml's dequantize_row_q4_1; T = double is exact.
+template <class T>
+void decode_q4_1(Bytes x, std::span<T> y) {
     constexpr int qk = kQK4_1;
     const std::size_t nb = y.size() / qk;
     for (std::size_t i = 0; i < nb; i++) {
         const auto b = load_block<BlockQ4_1>(x, i);
-        const float d = fp16_to_fp32(b.d);
-        const float m = fp16_to_fp32(b.m);
-        float* yb = y.data() + i * qk;
+        const T d = fp16_to_fp32(b.d);
+        const T m = fp16_to_fp32(b.m);
+        T* yb = y.data() + i * qk;
         for (int j = 0; j < qk / 2; ++j) {
             const int x0 = b.qs[j] & 0x0F;
             const int x1 = b.qs[j] >> 4;
-            yb[j + 0] = static_cast<float>(x0) * d + m;
-            yb[j + qk / 2] = static_cast<float>(x1) * d + m;
+            yb[j + 0] = static_cast<T>(x0) * d + m;
+            yb[j + qk / 2] = static_cast<T>(x1) * d + m;
         }
     }
 }
+
+void dequantize_q4_1(Bytes x, Out y) { decode_q4_1<float>(x, y); }
+void dequantize_q4_1_exact(Bytes x, OutExact y) { decode_q4_1<double>(x, y); }
 
 void dequantize_q5_0(Bytes x, Out y) {
     constexpr int qk = kQK5_0;
@@ -249,25 +254,30 @@ void dequantize_q5_0(Bytes x, Out y) {
     }
 }
 
-void dequantize_q5_1(Bytes x, Out y) {
+// One decoder, two precisions: T = float is ggml's dequantize_row_q5_1; T = double is exact.
+template <class T>
+void decode_q5_1(Bytes x, std::span<T> y) {
     constexpr int qk = kQK5_1;
     const std::size_t nb = y.size() / qk;
     for (std::size_t i = 0; i < nb; i++) {
         const auto b = load_block<BlockQ5_1>(x, i);
-        const float d = fp16_to_fp32(b.d);
-        const float m = fp16_to_fp32(b.m);
+        const T d = fp16_to_fp32(b.d);
+        const T m = fp16_to_fp32(b.m);
         const std::uint32_t qh = load_u32(b.qh);
-        float* yb = y.data() + i * qk;
+        T* yb = y.data() + i * qk;
         for (int j = 0; j < qk / 2; ++j) {
             const auto xh_0 = static_cast<std::uint8_t>(((qh >> (j + 0)) << 4) & 0x10);
             const auto xh_1 = static_cast<std::uint8_t>((qh >> (j + 12)) & 0x10);
             const int x0 = (b.qs[j] & 0x0F) | xh_0;
             const int x1 = (b.qs[j] >> 4) | xh_1;
-            yb[j + 0] = static_cast<float>(x0) * d + m;
-            yb[j + qk / 2] = static_cast<float>(x1) * d + m;
+            yb[j + 0] = static_cast<T>(x0) * d + m;
+            yb[j + qk / 2] = static_cast<T>(x1) * d + m;
         }
     }
 }
+
+void dequantize_q5_1(Bytes x, Out y) { decode_q5_1<float>(x, y); }
+void dequantize_q5_1_exact(Bytes x, OutExact y) { decode_q5_1<double>(x, y); }
 
 void dequantize_q8_0(Bytes x, Out y) {
     constexpr int qk = kQK8_0;

@@ -1,7 +1,9 @@
 // The public entry points of engine/quant/quant.h: pick the codec of a type, check the sizes.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "codecs.h"
 #include "engine/error.h"
@@ -95,6 +97,49 @@ void dequantize_row(GgmlType type, std::span<const std::byte> src, std::span<flo
     check_sizes("dequantize_row", type, dst.size(), src.size());
     if (dst.empty()) return;
     c->dequantize(src, dst);
+}
+
+namespace {
+
+using ExactFn = void (*)(Bytes, OutExact);
+
+/// The exact decoder of `type`; nullptr where the float decoder is exact (see quant.h).
+ExactFn exact_decoder(GgmlType type) noexcept {
+    switch (type) {
+        case GgmlType::Q4_1: return dequantize_q4_1_exact;
+        case GgmlType::Q5_1: return dequantize_q5_1_exact;
+        case GgmlType::Q2_K: return dequantize_q2_k_exact;
+        case GgmlType::Q4_K: return dequantize_q4_k_exact;
+        case GgmlType::Q5_K: return dequantize_q5_k_exact;
+        case GgmlType::Q6_K: return dequantize_q6_k_exact;
+        case GgmlType::IQ4_XS: return dequantize_iq4_xs_exact;
+        default: return nullptr;
+    }
+}
+
+}  // namespace
+
+bool can_dequantize_exact(GgmlType type) noexcept {
+    switch (type) {
+        case GgmlType::F32: case GgmlType::F16: case GgmlType::BF16: case GgmlType::Q4_0: case GgmlType::Q5_0:
+        case GgmlType::Q8_0: case GgmlType::Q3_K: case GgmlType::IQ4_NL: return true;
+        default: return exact_decoder(type) != nullptr;
+    }
+}
+
+void dequantize_row_exact(GgmlType type, std::span<const std::byte> src, std::span<double> dst) {
+    if (!can_dequantize_exact(type)) {
+        throw UsageError("dequantize_row_exact: no exact decoder for tensor type " + describe(type));
+    }
+    check_sizes("dequantize_row_exact", type, dst.size(), src.size());
+    if (dst.empty()) return;
+    if (const ExactFn exact = exact_decoder(type)) {
+        exact(src, dst);
+        return;
+    }
+    std::vector<float> values(dst.size());
+    find_codec(type)->dequantize(src, values);
+    std::copy(values.begin(), values.end(), dst.begin());
 }
 
 void quantize_row(GgmlType type, std::span<const float> src, std::span<std::byte> dst) {

@@ -14,7 +14,14 @@ std::string_view to_string(ForwardMode m) noexcept {
 }
 std::string_view to_string(MatmulPolicy p) noexcept { return p == MatmulPolicy::Dequant ? "dequant" : "ggml"; }
 std::string_view to_string(KvType t) noexcept { return t == KvType::F32 ? "f32" : "f16"; }
-std::string_view to_string(BackendKind b) noexcept { return b == BackendKind::Cpu ? "cpu" : "cuda"; }
+std::string_view to_string(BackendKind b) noexcept {
+    switch (b) {
+        case BackendKind::Cpu: return "cpu";
+        case BackendKind::Cuda: return "cuda";
+        case BackendKind::F64: return "f64";
+    }
+    return "cpu";
+}
 
 std::optional<ForwardMode> parse_forward_mode(std::string_view s) noexcept {
     if (s == "full_sequence") return ForwardMode::FullSequence;
@@ -34,6 +41,7 @@ std::optional<KvType> parse_kv_type(std::string_view s) noexcept {
 std::optional<BackendKind> parse_backend(std::string_view s) noexcept {
     if (s == "cpu") return BackendKind::Cpu;
     if (s == "cuda") return BackendKind::Cuda;
+    if (s == "f64") return BackendKind::F64;
     return std::nullopt;
 }
 

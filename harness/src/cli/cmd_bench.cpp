@@ -49,7 +49,7 @@ po::options_description bench_options() {
         ("trace", "record a full trace on every pass (measures the tracing overhead)")
         ("matmul", po::value<std::string>()->default_value("ggml"), "dequant | ggml")
         ("kv-type", po::value<std::string>()->default_value("f32"), "f32 | f16")
-        ("backend", po::value<std::string>()->default_value("cpu"), "cpu | cuda")
+        ("backend", po::value<std::string>()->default_value("cpu"), "cpu | cuda | f64")
         ("threads", po::value<int>()->default_value(0), "worker threads (0: every hardware thread)")
         ("json", "print one JSON object");
     // clang-format on

@@ -86,7 +86,7 @@ po::options_description run_options() {
         ("help,h", "show this help")
         ("suite", po::value<std::string>(), "suite config (YAML, e.g. ctest.cfg): prompt, models, paths, labels")
         ("path", po::value<std::vector<std::string>>()->composing(),
-         "NAME=model=FILE,backend=cpu|cuda,mode=full_sequence|incremental,matmul=dequant|ggml,kv_type=f32|f16,"
+         "NAME=model=FILE,backend=cpu|cuda|f64,mode=full_sequence|incremental,matmul=dequant|ggml,kv_type=f32|f16,"
          "threads=N,inject=LAYER:SLOT:scale=F — define a path or override fields of a suite path (repeatable)")
         ("only", po::value<std::vector<std::string>>()->composing(), "run only the test with this id (repeatable, comma-separated)")
         ("label", po::value<std::vector<std::string>>()->composing(),

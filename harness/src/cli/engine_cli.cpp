@@ -19,7 +19,7 @@ void add_forward_options(po::options_description& opts, const char* matmul_defau
         ("matmul", po::value<std::string>()->default_value(matmul_default),
          "dequant (weights to f32, float math) | ggml (activations converted to the weight's dot type, as ggml's CPU)")
         ("kv-type", po::value<std::string>()->default_value("f32"), "KV cache element type: f32 | f16 (llama.cpp's default)")
-        ("backend", po::value<std::string>()->default_value("cpu"), "cpu | cuda")
+        ("backend", po::value<std::string>()->default_value("cpu"), "cpu | cuda | f64")
         ("threads", po::value<int>()->default_value(0), "worker threads (0: every hardware thread)");
     // clang-format on
 }
@@ -71,7 +71,7 @@ SessionOptions session_options(const po::variables_map& vm, int max_context) {
     const auto k = parse_kv_type(kv);
     if (!k) throw UsageError("--kv-type: unknown type '" + kv + "' (expected f32 or f16)");
     const auto b = parse_backend(backend);
-    if (!b) throw UsageError("--backend: unknown backend '" + backend + "' (expected cpu or cuda)");
+    if (!b) throw UsageError("--backend: unknown backend '" + backend + "' (expected cpu, cuda or f64)");
     const int threads = vm["threads"].as<int>();
     if (threads < 0) throw UsageError("--threads must be >= 0");
     o.matmul = *m;

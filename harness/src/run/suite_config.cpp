@@ -97,7 +97,7 @@ void set_path_field(PathSpec& p, const std::string& key, const std::string& valu
         p.dumps = resolve(expand_variables(value, where), base_dir);
     } else if (key == "backend") {
         const auto b = parse_backend(value);
-        if (!b) bad("cpu or cuda");
+        if (!b) bad("cpu, cuda or f64");
         p.backend = *b;
     } else if (key == "mode") {
         const auto m = parse_forward_mode(value);

@@ -38,6 +38,17 @@ bool can_quantize(GgmlType type) noexcept;
 /// decode, gives fp16(d) * q (its `s` is ignored); F64 and I8..I64 are cast to float.
 void dequantize_row(GgmlType type, std::span<const std::byte> src, std::span<float> dst);
 
+/// True when dequantize_row_exact supports `type`: the weight types F32, F16, BF16, the legacy
+/// quants, Q2_K..Q6_K, IQ4_NL and IQ4_XS.
+bool can_dequantize_exact(GgmlType type) noexcept;
+
+/// The exact values of the stored weights, in double: ggml's decoding formula evaluated without
+/// rounding. Where ggml's float expression cannot round (F32, F16, BF16, Q4_0, Q5_0, Q8_0, Q3_K,
+/// IQ4_NL: every product fits in 24 bits) this equals dequantize_row widened; for Q4_1, Q5_1,
+/// Q2_K, Q4_K, Q5_K, Q6_K and IQ4_XS it can differ from it in the last float bit. Sizes as
+/// dequantize_row; UsageError for another type.
+void dequantize_row_exact(GgmlType type, std::span<const std::byte> src, std::span<double> dst);
+
 /// Encodes src.size() values into `dst` (exactly row_size(type, src.size()) bytes).
 /// Matches the bytes of ggml_quantize_chunk without an importance matrix (quantize_row_*_ref;
 /// for IQ4_NL / IQ4_XS the ntry = 7 scale search of quantize_iq4_nl / quantize_iq4_xs;

@@ -17,7 +17,7 @@
 // query and the attention weights are rounded to f16 for the two products, as ggml's f16
 // mul_mat converts its other operand).
 //
-// Backends: `cpu` and `cuda` (docs/cuda.md). Without CUDA in the build, or without a device,
+// Backends: `cpu`, `cuda` (docs/cuda.md) and `f64`, the float64 arbiter (engine/runtime/f64_session.h). Without CUDA in the build, or without a device,
 // create_session throws a UsageError saying so. No public header depends on the build's CUDA
 // setting.
 
@@ -37,9 +37,9 @@ namespace parity {
 enum class ForwardMode { FullSequence, Incremental };
 enum class MatmulPolicy { Dequant, Ggml };
 enum class KvType { F32, F16 };
-enum class BackendKind { Cpu, Cuda };
+enum class BackendKind { Cpu, Cuda, F64 };
 
-/// "full_sequence", "incremental", "dequant", "ggml", "f32", "f16", "cpu", "cuda".
+/// "full_sequence", "incremental", "dequant", "ggml", "f32", "f16", "cpu", "cuda", "f64".
 std::string_view to_string(ForwardMode m) noexcept;
 std::string_view to_string(MatmulPolicy p) noexcept;
 std::string_view to_string(KvType t) noexcept;
