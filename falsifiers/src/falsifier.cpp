@@ -13,6 +13,7 @@ std::vector<std::string> Falsifier::paths() const {
     if (const ParamValue* ps = params_.find("paths")) {
         for (const auto& n : ps->names) out.push_back(n);
     }
+    if (const ParamValue* arbiter = params_.find("arbiter")) out.push_back(arbiter->text);
     return out;
 }
 

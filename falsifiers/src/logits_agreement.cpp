@@ -6,11 +6,13 @@
 // positions: last (default; read from the paths' traces, shared with the trace-based tests),
 // all, or a list. Rows: one per (position, given metric), layer -1, slot "logits <metric>" or
 // "logits[p] <metric>". Metrics: the worst of each over the positions (all four, given or not).
+// With `arbiter:` each row also says how far each side's logits are from the arbiter's (arbiter.h).
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
+#include "arbiter.h"
 #include "common.h"
 #include "falsifiers/metrics.h"
 
@@ -41,12 +43,19 @@ public:
         struct Row {
             std::int64_t position;
             std::span<const float> a, b;
+            std::span<const float> arbiter = {};  ///< empty without an arbiter
         };
+        const std::optional<std::string> arb = arbiter_path(params());
+        if (arb && ev.input(*arb, {}) != in_a) {
+            throw std::runtime_error("cannot compare like with like: arbiter " + *arb + " was fed " +
+                                     ids_text(ev.input(*arb, {})) + " and " + pa + " " + ids_text(in_a));
+        }
         std::vector<Row> rows;
         const std::int64_t n_tokens = static_cast<std::int64_t>(in_a.size());
         if (pos.last) {
             const TracePair traces = trace_pair(ev, pp, /*same_input=*/true);
             rows.push_back({n_tokens - 1, traces.a.logits, traces.b.logits});
+            if (arb) rows.back().arbiter = ev.trace(*arb, in_a).logits;
         } else {
             if (in_a != in_b) {
                 throw std::runtime_error("cannot compare like with like: " + pa + " was fed " + ids_text(in_a) + " and " +
@@ -73,6 +82,15 @@ public:
                 }
                 const auto off = static_cast<std::size_t>(p) * nv;
                 rows.push_back({p, std::span<const float>(la).subspan(off, nv), std::span<const float>(lb).subspan(off, nv)});
+                if (arb) {
+                    const std::vector<float>& lr = ev.logits(*arb, in_a);
+                    if (lr.size() != la.size()) {
+                        throw std::runtime_error("vocabularies differ: arbiter " + *arb + " gives " +
+                                                 std::to_string(lr.size()) + " logits for the input, " + pa + " " +
+                                                 std::to_string(la.size()));
+                    }
+                    rows.back().arbiter = std::span<const float>(lr).subspan(off, nv);
+                }
             }
         }
 
@@ -80,6 +98,7 @@ public:
         double worst_overlap = static_cast<double>(k);
         std::size_t failing = 0, checks = 0;
         std::optional<reports::Divergence> first;
+        std::optional<Closeness> first_closeness;
         r.metric_name = "logit agreement metric (see slot)";
         const bool only_last = pos.last;
         for (const Row& row : rows) {
@@ -100,6 +119,8 @@ public:
             worse(worst_abs, mad, true);
             worse(worst_overlap, overlap, false);
             const std::string where = only_last ? "logits" : "logits[" + std::to_string(row.position) + "]";
+            std::optional<Closeness> close;
+            if (arb) close = closeness(row.a, row.b, row.arbiter);
             auto add = [&](const std::string& metric, double value, std::optional<double> lo, std::optional<double> hi,
                            const std::string& detail) {
                 reports::LayerMetric m;
@@ -109,12 +130,14 @@ public:
                 m.lo = lo;
                 m.hi = hi;
                 m.pass = !std::isnan(value) && (!lo || value >= *lo) && (!hi || value <= *hi);
+                if (close) add_arbiter_details(m, *close);
                 r.per_layer.push_back(m);
                 ++checks;
                 if (!m.pass) {
                     ++failing;
                     if (!first) {
                         first = reports::Divergence{-1, m.slot, "position " + std::to_string(row.position) + ": " + detail};
+                        first_closeness = close;
                     }
                 }
             };
@@ -144,6 +167,7 @@ public:
         } else {
             r.message = pa + " vs " + pb + ": " + summary;
         }
+        if (arb) summarize_arbiter(r, pp, *arb, first_closeness);
         return r;
     }
 };

@@ -9,6 +9,7 @@
 // vectors differ in length (or that one side lacks) scores cosine 0. A stage present on one side
 // only is listed as not compared; when nothing is compared at all the test fails saying so.
 // Input: the suite's, or the binding's `prompt` / `tokens` (upstream asks for >= 64 positions).
+// With `arbiter:` each row also says how far each side is from the arbiter (arbiter.h).
 
 #include <algorithm>
 #include <cmath>
@@ -16,6 +17,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "arbiter.h"
 #include "common.h"
 #include "engine/trace/stage_dump.h"
 #include "falsifiers/metrics.h"
@@ -36,6 +38,7 @@ struct Row {
     double max_abs = 0.0;
     std::int64_t worst_pos = -1;
     std::size_t compared = 0;
+    std::optional<Closeness> arbiter = std::nullopt;  ///< with an arbiter that has the stage
 };
 
 /// One position of one row: cosine 0 and max |Δ| inf for vectors of different lengths.
@@ -69,6 +72,16 @@ public:
         }
         const StageDump& da = ev.stages(pp.a, in_a);
         const StageDump& db = ev.stages(pp.b, in_b);
+        const std::optional<std::string> arb = arbiter_path(params());
+        const StageDump* dr = nullptr;
+        if (arb) {
+            const std::vector<std::int32_t> in_r = ev.input(*arb, request);
+            if (in_r != in_a) {
+                throw std::runtime_error("cannot compare like with like: arbiter " + *arb + " was fed " + ids_text(in_r) +
+                                         " and " + pp.a + " " + ids_text(in_a));
+            }
+            dr = &ev.stages(*arb, in_r);
+        }
         const double min_cos = params().at("min_cosine").number;
         const std::optional<double> max_abs = opt_number(params(), "max_abs");
         const std::vector<std::int64_t> positions = select_positions(static_cast<std::int64_t>(in_a.size()));
@@ -94,6 +107,7 @@ public:
             }
             const StageDump::Series& sa = *da.find(key);
             const StageDump::Series& sb = *db.find(key);
+            const StageDump::Series* sr = dr != nullptr ? dr->find(key) : nullptr;
             Row row{key};
             for (const std::int64_t p : positions) {
                 const auto at = [p](const StageDump::Series& s) {
@@ -103,6 +117,14 @@ public:
                 const auto va = at(sa), vb = at(sb);
                 if (va.empty() && vb.empty()) continue;  // neither side computed it (lm_head of a prefix)
                 score(row, va, vb, p);
+                if (sr != nullptr) {
+                    const Closeness c = closeness(va, vb, at(*sr));
+                    if (row.arbiter) {
+                        row.arbiter->merge(c);
+                    } else {
+                        row.arbiter = c;
+                    }
+                }
             }
             if (row.compared > 0) rows.push_back(std::move(row));
         }
@@ -123,6 +145,7 @@ public:
             m.details = {{"max_abs", row.max_abs},
                          {"worst_position", static_cast<double>(row.worst_pos)},
                          {"positions", static_cast<double>(row.compared)}};
+            if (row.arbiter) add_arbiter_details(m, *row.arbiter);
             r.per_layer.push_back(std::move(m));
             if (!std::isnan(worst_cos) && (std::isnan(row.min_cos) || row.min_cos < worst_cos)) worst_cos = row.min_cos;
             if (!std::isnan(worst_abs) && (std::isnan(row.max_abs) || row.max_abs > worst_abs)) worst_abs = row.max_abs;
@@ -155,11 +178,13 @@ public:
             fail(r, reports::Divergence{layer, first->key.stage, pp.a + " vs " + pp.b + ": " + why},
                  "first divergence: " + row_name(first->key) + " (" + why + ", threshold " + num(min_cos) + "); " +
                      std::to_string(red) + " of " + std::to_string(rows.size()) + " rows red" + note);
+            if (arb) summarize_arbiter(r, pp, *arb, first->arbiter);
             return r;
         }
         r.message = "no diverging op: all " + std::to_string(rows.size()) + " (stage, layer) rows over " +
                     std::to_string(positions.size()) + " positions have cosine >= " + num(min_cos) + " (min " +
                     num(worst_cos) + ", max |delta| " + num(worst_abs) + ")" + note;
+        if (arb) summarize_arbiter(r, pp, *arb, std::nullopt);
         return r;
     }
 

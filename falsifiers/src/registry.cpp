@@ -351,6 +351,8 @@ std::vector<FalsifierSpec> builtin_specs() {
         b.nonneg("rtol", "", "tolerance relative to the reference value's magnitude, per element");
         b.nonneg("nmse", "", "maximum normalized mean squared error per slot vector");
         b.layers();
+        b.add("arbiter", ParamKind::Path, false, "",
+              "a third path (typically backend f64) each row is also compared with: says which side is closer");
         b.constraint(Constraint::Kind::ExactlyOne, {"slot", "slots"});
         b.constraint(Constraint::Kind::AtLeastOne, {"atol", "rtol", "nmse"});
         out.push_back(std::move(b.spec));
@@ -377,6 +379,8 @@ std::vector<FalsifierSpec> builtin_specs() {
         auto& mo = b.add("min_overlap", ParamKind::Int, false, "", "how many of the top-k tokens must be shared");
         mo.min = 0.0;
         b.add("positions", ParamKind::Positions, false, "last", "token positions whose logits are compared");
+        b.add("arbiter", ParamKind::Path, false, "",
+              "a third path (typically backend f64) each row is also compared with: says which side is closer");
         b.constraint(Constraint::Kind::AtLeastOne, {"min_cosine", "max_kl", "max_abs", "top_k"});
         b.constraint(Constraint::Kind::Together, {"top_k", "min_overlap"});
         b.constraint(Constraint::Kind::NotGreater, {"min_overlap", "top_k"});
@@ -433,6 +437,8 @@ std::vector<FalsifierSpec> builtin_specs() {
         b.nonneg("max_abs", "", "maximum |A - B| of any element (optional)");
         b.add("stages", ParamKind::StageList, false, "all", "stages compared (upstream's stage names)");
         b.add("positions", ParamKind::Positions, false, "all", "prompt positions compared");
+        b.add("arbiter", ParamKind::Path, false, "",
+              "a third path (typically backend f64) each row is also compared with: says which side is closer");
         b.prompt_or_tokens();
         out.push_back(std::move(b.spec));
     }

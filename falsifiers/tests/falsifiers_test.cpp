@@ -404,6 +404,74 @@ TEST(LogitsAgreement, AllPositions) {
     EXPECT_TRUE(f.per_layer[0].pass);
 }
 
+/// The value of a row's detail, or NaN.
+double detail(const reports::LayerMetric& m, const std::string& name) {
+    for (const auto& [k, v] : m.details) {
+        if (k == name) return v;
+    }
+    return NAN;
+}
+
+double metric(const reports::TestResult& r, const std::string& name) {
+    for (const auto& [k, v] : r.metrics) {
+        if (k == name) return v;
+    }
+    return NAN;
+}
+
+// An arbiter path names the faulty side: the candidate's logits are off, the arbiter holds the
+// reference's values, so every row sides with the reference.
+TEST(LogitsAgreement, TheArbiterNamesTheFaultySide) {
+    FakeEvidence ev;
+    ev.add("gpu", make_trace(3, false));
+    ev.add("cpu", make_trace(3, false));
+    ev.add("f64", make_trace(3, false));
+    ev.traces["f64"].logits[4] += 1e-6f;  // the arbiter is near the reference, not equal
+    ev.traces["gpu"].logits[7] += 0.75f;
+    auto b = bind(block({{"falsifier", S("logits_agreement")},
+                         {"paths", L({"gpu", "cpu"})},
+                         {"max_abs", S("0.5")},
+                         {"arbiter", S("f64")}}));
+    EXPECT_EQ(b->paths(), (std::vector<std::string>{"gpu", "cpu", "f64"}));
+    const auto f = b->run(ev);
+    ASSERT_EQ(f.status, reports::Status::Fail);
+    ASSERT_EQ(f.per_layer.size(), 1u);
+    EXPECT_NEAR(detail(f.per_layer[0], "arbiter_max_abs_a"), 0.75, 1e-5);
+    EXPECT_NEAR(detail(f.per_layer[0], "arbiter_max_abs_b"), 1e-6, 1e-7);
+    EXPECT_EQ(metric(f, "rows_closer_b"), 1.0);
+    EXPECT_EQ(metric(f, "rows_closer_a"), 0.0);
+    EXPECT_NE(f.message.find("arbiter f64 sides with cpu"), std::string::npos) << f.message;
+
+    // The same fault on the reference side: the arbiter now sides with the candidate.
+    ev.traces["gpu"].logits[7] -= 0.75f;
+    ev.traces["cpu"].logits[7] += 0.75f;
+    const auto g = b->run(ev);
+    ASSERT_EQ(g.status, reports::Status::Fail);
+    EXPECT_NE(g.message.find("arbiter f64 sides with gpu"), std::string::npos) << g.message;
+}
+
+// slot_tolerance rows carry the arbiter's distances too; the first failing row's verdict is in
+// the message.
+TEST(SlotTolerance, TheArbiterNamesTheFaultySide) {
+    FakeEvidence ev;
+    ev.add("cuda", make_trace(3, false));
+    ev.add("cpu", make_trace(3, false));
+    ev.add("f64", make_trace(3, false));
+    ev.traces["cpu"].layers[1].last_token_values[5][7] += 0.01f;
+    auto b = bind(block({{"falsifier", S("slot_tolerance")},
+                         {"paths", L({"cuda", "cpu"})},
+                         {"slots", S("all")},
+                         {"atol", S("1e-4")},
+                         {"arbiter", S("f64")}}));
+    const auto f = b->run(ev);
+    ASSERT_EQ(f.status, reports::Status::Fail);
+    EXPECT_EQ(f.first_failure->layer, 1);
+    EXPECT_EQ(f.first_failure->slot, "ffn_up");
+    EXPECT_NE(f.message.find("arbiter f64 sides with cuda: max |delta| 0 vs"), std::string::npos) << f.message;
+    EXPECT_EQ(metric(f, "rows_closer_a"), 1.0);
+    EXPECT_EQ(metric(f, "rows_closer_b"), 0.0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // greedy_tokens_agree, output_matches
 

@@ -238,5 +238,31 @@ TEST(PerOp, StagesAndPositionsSelectRows) {
     EXPECT_EQ(row(all, "ffn_up", 0)->details[1].second, 3.0);
 }
 
+// With an arbiter, each row says how far each side is from it; the faulty side is named.
+TEST(PerOp, TheArbiterNamesTheFaultySide) {
+    DumpEvidence ev;
+    ev.dumps["a"] = make_dump();
+    ev.dumps["b"] = make_dump();
+    ev.dumps["f64"] = make_dump();
+    perturb(ev.dumps["b"], "ffn_gate", 2, 3.0f);
+    const auto r = bind({{"arbiter", S("f64")}})->run(ev);
+    ASSERT_EQ(r.status, reports::Status::Fail);
+    EXPECT_EQ(r.first_failure->slot, "ffn_gate");
+    EXPECT_NE(r.message.find("arbiter f64 sides with a: max |delta| 0 vs"), std::string::npos) << r.message;
+    const auto* red = row(r, "ffn_gate", 2);
+    ASSERT_NE(red, nullptr);
+    ASSERT_EQ(red->details.size(), 5u);
+    EXPECT_EQ(red->details[3].first, "arbiter_max_abs_a");
+    EXPECT_EQ(red->details[3].second, 0.0);
+    EXPECT_GT(red->details[4].second, 0.1);
+
+    // The fault on the other side.
+    ev.dumps["a"] = ev.dumps["b"];
+    ev.dumps["b"] = make_dump();
+    const auto s = bind({{"arbiter", S("f64")}})->run(ev);
+    ASSERT_EQ(s.status, reports::Status::Fail);
+    EXPECT_NE(s.message.find("arbiter f64 sides with b: max |delta| 0 vs"), std::string::npos) << s.message;
+}
+
 }  // namespace
 }  // namespace parity::falsifiers

@@ -104,7 +104,8 @@ public:
 
     const BoundParams& params() const noexcept { return params_; }
     const std::string& name() const noexcept { return params_.falsifier(); }
-    /// The suite paths the binding names (`path`, then `paths`, in the binding's order).
+    /// The suite paths the binding names (`path`, then `paths`, in the binding's order, then
+    /// `arbiter`).
     std::vector<std::string> paths() const;
 
     /// Runs the test (see the header comment for what it fills in). May throw PathUnavailable
