@@ -139,7 +139,7 @@ TEST_F(BashCompletion, CompletesCommandsOptionsAndValues) {
     EXPECT_EQ(complete("pv run --report", 2), "--report-dir");
     EXPECT_EQ(complete("pv run --color \"\"", 3), "auto always never");
     EXPECT_EQ(complete("pv validate x.yaml --color al", 4), "always");
-    EXPECT_EQ(complete("pv bench m.gguf --backend \"\"", 4), "cpu cuda");
+    EXPECT_EQ(complete("pv bench m.gguf --backend \"\"", 4), "cpu cuda f64");
     EXPECT_EQ(complete("pv trace m.gguf --kv-type \"\"", 4), "f32 f16");
     EXPECT_EQ(complete("pv convert --to \"\"", 3), "gguf apr");
     EXPECT_EQ(complete("pv completion \"\"", 2), "bash zsh");
