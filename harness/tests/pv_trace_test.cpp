@@ -213,16 +213,45 @@ TEST(PvGenerate, GreedyIdsAndText) {
 }
 
 TEST(PvBench, ReportsThroughputAndRss) {
-    const auto r = run_pv({"bench", tiny_model(), "--prompt-tokens", "4", "--gen-tokens", "2", "--threads", "2", "--json"});
+    const auto r = run_pv({"bench", tiny_model(), "--prompt-tokens", "4", "--gen-tokens", "2", "--threads", "2", "--json", "--no-bandwidth"});
     ASSERT_EQ(r.code, 0) << r.err;
     const auto j = nlohmann::json::parse(r.out);
     EXPECT_GT(j["prefill_tokens_per_second"].get<double>(), 0.0);
     EXPECT_GT(j["decode_tokens_per_second"].get<double>(), 0.0);
     EXPECT_GT(j["peak_rss_mib"].get<double>(), 1.0);
-    const auto t = run_pv({"bench", tiny_model(), "--prompt-tokens", "4", "--gen-tokens", "2", "--trace"});
+    const auto t = run_pv({"bench", tiny_model(), "--prompt-tokens", "4", "--gen-tokens", "2", "--trace", "--no-bandwidth"});
     ASSERT_EQ(t.code, 0) << t.err;
     EXPECT_NE(t.out.find("trace on"), std::string::npos);
     EXPECT_NE(t.out.find("peak RSS:"), std::string::npos);
+}
+
+// Lists give one row per test, as llama-bench's -p / -n; decode rows carry the bytes they read
+// per second and, with the bandwidth measured, their share of it.
+TEST(PvBench, ListsMakeATableOfTests) {
+    const auto r = run_pv({"bench", tiny_model(), "--prompt-tokens", "4,8", "--gen-tokens", "2,3", "--threads", "2", "--json"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    ASSERT_EQ(j["tests"].size(), 4u);
+    EXPECT_EQ(j["tests"][0]["test"], "pp4");
+    EXPECT_EQ(j["tests"][1]["test"], "pp8");
+    EXPECT_EQ(j["tests"][2]["test"], "tg2");
+    EXPECT_EQ(j["tests"][3]["test"], "tg3");
+    EXPECT_FALSE(j["tests"][0].contains("gb_per_second"));
+    EXPECT_GT(j["tests"][3]["gb_per_second"].get<double>(), 0.0);
+    EXPECT_GT(j["memory_bandwidth_gbps"].get<double>(), 0.0);
+    EXPECT_GT(j["tests"][3]["fraction_of_bandwidth"].get<double>(), 0.0);
+    EXPECT_EQ(j["prompt_tokens"], 4);  // the flat keys: the first test of each kind
+    EXPECT_EQ(j["gen_tokens"], 2);
+
+    const auto text = run_pv({"bench", tiny_model(), "--prompt-tokens", "4", "--gen-tokens", "2", "--no-bandwidth"});
+    ASSERT_EQ(text.code, 0) << text.err;
+    EXPECT_NE(text.out.find("| pp4 |"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("| tg2 |"), std::string::npos) << text.out;
+    EXPECT_EQ(text.out.find("memory bandwidth"), std::string::npos) << text.out;
+
+    const auto bad = run_pv({"bench", tiny_model(), "--prompt-tokens", "4,x"});
+    EXPECT_EQ(bad.code, 2);
+    EXPECT_NE(bad.err.find("--prompt-tokens: '4,x' is not a comma-separated list"), std::string::npos) << bad.err;
 }
 
 }  // namespace
