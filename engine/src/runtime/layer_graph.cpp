@@ -133,6 +133,7 @@ public:
             } else {
                 dense_ffn_block();
             }
+            if (opt_.on_layer) opt_.on_layer(il);
         }
         output();
     }

@@ -55,7 +55,10 @@ int run_generate(const std::vector<std::string>& args, Io io) {
 
     const Model model = Model::load(vm["model"].as<std::string>());
     const InputTokens in = input_tokens(vm, model);
-    auto session = create_session(model, session_options(vm, static_cast<int>(in.ids.size()) + n));
+    SessionOptions so = session_options(vm, static_cast<int>(in.ids.size()) + n);
+    ProgressLine progress = ProgressLine::for_terminal(io.err, "generate");
+    follow_layers(so, progress, model.config().n_layers, 1 + static_cast<std::int64_t>(n));  // prompt, then one per token
+    auto session = create_session(model, so);
 
     // The tokenizer renders text and knows the end-of-generation ids; without one (a file with
     // no tokenizer metadata) only ids are printed.
@@ -69,6 +72,7 @@ int run_generate(const std::vector<std::string>& args, Io io) {
     if (tok && !vm.count("ignore-eos")) stop = [&](std::int32_t id) { return tok->is_eog(id); };
 
     const GenerationResult r = generate_greedy(*session, in.ids, n, stop);
+    progress.finish();
     const double decode_tps = r.decode_seconds > 0 && r.tokens.size() > 1
                                   ? static_cast<double>(r.tokens.size() - 1) / r.decode_seconds
                                   : 0.0;

@@ -70,14 +70,19 @@ int run_trace(const std::vector<std::string>& args, Io io) {
 
     const Model model = Model::load(vm["model"].as<std::string>());
     const InputTokens in = input_tokens(vm, model);
-    const SessionOptions so = session_options(vm, static_cast<int>(in.ids.size()));
+    SessionOptions so = session_options(vm, static_cast<int>(in.ids.size()));
+    ProgressLine progress = ProgressLine::for_terminal(io.err, "trace");
+    follow_layers(so, progress, model.config().n_layers,
+                  *mode == ForwardMode::FullSequence ? 1 : static_cast<std::int64_t>(in.ids.size()));
     auto session = create_session(model, so);
     if (save) {
         save_stage_tensors(*session, in.ids, *mode, stages, vm["output"].as<std::string>(), layout, io.out);
+        progress.finish();
         return kExitOk;
     }
     const bool values = vm.count("last-token-values") > 0;
     const ForwardTrace trace = trace_forward(*session, in.ids, *mode, values);
+    progress.finish();
 
     const ModelConfig& c = model.config();
     TraceInfo info;

@@ -1,6 +1,8 @@
 #include "command_util.h"
 
-#include <unistd.h>
+#include <memory>
+
+#include "progress_line.h"
 
 namespace po = boost::program_options;
 
@@ -55,13 +57,12 @@ std::vector<OptionInfo> describe_options(const po::options_description& desc) {
 }
 
 Progress progress_bar(std::ostream& err, const std::string& label) {
-    if (::isatty(STDERR_FILENO) == 0) return {};
-    return [&err, label](std::size_t done, std::size_t total, std::uint64_t bytes) {
-        const int width = 30;
-        const auto filled = static_cast<int>(width * done / total);
-        err << "\r" << label << " [" << std::string(static_cast<std::size_t>(filled), '#')
-            << std::string(static_cast<std::size_t>(width - filled), ' ') << "] " << done << "/" << total << " tensors, "
-            << bytes / (1024 * 1024) << " MiB" << (done == total ? "\n" : "") << std::flush;
+    auto line = std::make_shared<ProgressLine>(ProgressLine::for_terminal(err, label));
+    return [line](std::size_t done, std::size_t total, std::uint64_t bytes) {
+        line->update(total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 1.0,
+                     std::to_string(done) + "/" + std::to_string(total) + " tensors, " +
+                         std::to_string(bytes / (1024 * 1024)) + " MiB");
+        if (done == total) line->finish();
     };
 }
 

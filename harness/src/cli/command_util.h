@@ -24,7 +24,8 @@ boost::program_options::variables_map parse_command_line(
 /// The options of `desc` (long name, short letter, whether it takes a value, help's first line).
 std::vector<OptionInfo> describe_options(const boost::program_options::options_description& desc);
 
-/// A one-line progress bar on `err`, drawn only when stderr is a terminal (else empty).
+/// A progress line on `err` for a file operation (tensors done, MiB written, elapsed, time left),
+/// drawn only on a terminal after 2 s (progress_line.h).
 Progress progress_bar(std::ostream& err, const std::string& label);
 
 /// A positional argument: its option name, and how many words it takes (1, or -1 for all

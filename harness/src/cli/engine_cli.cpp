@@ -2,7 +2,10 @@
 
 #include "engine_cli.h"
 
+#include <algorithm>
 #include <charconv>
+#include <memory>
+#include <string>
 
 #include "engine/error.h"
 #include "engine/tokenizer/tokenizer.h"
@@ -80,6 +83,17 @@ SessionOptions session_options(const po::variables_map& vm, int max_context) {
     o.threads = threads;
     o.max_context = max_context;
     return o;
+}
+
+void follow_layers(SessionOptions& so, ProgressLine& line, int n_layers, std::int64_t passes) {
+    auto done = std::make_shared<std::int64_t>(0);
+    so.on_layer = [&line, done, n_layers, passes](int layer) {
+        const std::int64_t pass = *done / n_layers;
+        ++*done;
+        std::string detail = "layer " + std::to_string(layer + 1) + "/" + std::to_string(n_layers);
+        if (passes > 1) detail = "token " + std::to_string(std::min(pass + 1, passes)) + "/" + std::to_string(passes) + ", " + detail;
+        line.update(static_cast<double>(*done) / static_cast<double>(n_layers * passes), detail);
+    };
 }
 
 }  // namespace parity::cli

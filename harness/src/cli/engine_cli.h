@@ -10,6 +10,7 @@
 #include <boost/program_options.hpp>
 
 #include "engine/runtime/forward.h"
+#include "progress_line.h"
 #include "engine/model/model.h"
 
 namespace parity::cli {
@@ -31,5 +32,9 @@ InputTokens input_tokens(const boost::program_options::variables_map& vm, const 
 
 /// SessionOptions from --matmul, --kv-type, --backend, --threads (UsageError for bad names).
 SessionOptions session_options(const boost::program_options::variables_map& vm, int max_context);
+
+/// Sets so.on_layer so that `line` follows a forward of `passes` passes of n_layers layers
+/// ("token 3/64, layer 12/28"; "layer 12/28" for one pass). `line` must outlive the session.
+void follow_layers(SessionOptions& so, ProgressLine& line, int n_layers, std::int64_t passes);
 
 }  // namespace parity::cli

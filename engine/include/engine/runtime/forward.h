@@ -22,6 +22,7 @@
 // setting.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -66,6 +67,10 @@ struct SessionOptions {
     int threads = 0;      ///< worker threads; 0: every hardware thread
     int max_context = 0;  ///< KV cache capacity in tokens; 0: the model's n_ctx (4096 when unknown)
     std::vector<FaultInjection> faults;  ///< empty in every real run
+    /// Progress of long passes: called by the forward graph after each layer of every pass with
+    /// the layer's index (on the cuda backend when the layer is enqueued, not finished). Unset
+    /// in tests and suite runs; `pv trace` and `pv generate` draw a terminal progress line.
+    std::function<void(int layer)> on_layer;
 };
 
 /// Which logits Session::evaluate writes.
