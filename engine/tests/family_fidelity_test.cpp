@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <iostream>
 #include <limits>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -170,6 +171,44 @@ TEST_P(FamilyNodes, MappedNodesMatchLlamaCppAtTheLastToken) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, FamilyNodes, ::testing::ValuesIn(all_cases()), case_name);
+
+// The stage where upstream's list has no place: qwen3moe's router logits (`ffn_router`) are
+// llama.cpp's ffn_moe_logits-N at every layer, last position, in both modes.
+class FamilyRouterStage : public ::testing::TestWithParam<FamilyCase> {};
+
+TEST_P(FamilyRouterStage, RouterLogitsAreLlamaCppsMoeLogits) {
+    const FamilyCase& c = GetParam();
+    PARITY_REQUIRE_FIXTURE(model_path, c.model());
+    PARITY_REQUIRE_FIXTURE(ref_path, c.ref());
+    const nlohmann::json& ref = *testing::fixture_json(c.ref());
+    const auto tokens = ref.at("tokens").get<std::vector<std::int32_t>>();
+    const Model model = Model::load(model_path.string());
+    SessionOptions opts;
+    opts.threads = 2;
+    opts.max_context = 64;
+    auto session = create_session(model, opts);
+    StageDump dump(std::set<Stage>{Stage::FfnRouter});
+    dump_stages(*session, tokens, c.mode, dump);
+    const auto last = tokens.size() - 1;
+    for (int il = 0; il < model.config().n_layers; ++il) {
+        const StageDump::Series* s = dump.find({"ffn_router", static_cast<std::uint32_t>(il)});
+        ASSERT_NE(s, nullptr) << "layer " << il;
+        ASSERT_EQ(s->size(), tokens.size());
+        const std::vector<float> theirs = node_values(ref, "ffn_moe_logits-" + std::to_string(il));
+        ASSERT_EQ((*s)[last].size(), theirs.size());
+        EXPECT_LE(testing::max_abs_diff((*s)[last], theirs).max_abs, c.tolerance()) << "layer " << il;
+    }
+}
+
+std::vector<FamilyCase> moe_cases() {
+    std::vector<FamilyCase> out;
+    for (const FamilyCase& c : all_cases()) {
+        if (c.family == "qwen3moe") out.push_back(c);
+    }
+    return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, FamilyRouterStage, ::testing::ValuesIn(moe_cases()), case_name);
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, FamilyLogits, ::testing::ValuesIn(all_cases()), case_name);
 

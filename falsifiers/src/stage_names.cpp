@@ -6,6 +6,6 @@
 
 namespace parity::falsifiers {
 
-std::span<const std::string_view> stage_names() { return aprt::kStageNames; }
+std::span<const std::string_view> stage_names() { return aprt::kKnownStageNames; }
 
 }  // namespace parity::falsifiers

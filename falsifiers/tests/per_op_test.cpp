@@ -44,10 +44,10 @@ constexpr int kLayers = 3;
 constexpr int kPositions = 4;
 constexpr int kWidth = 8;
 
-/// A dump of every stage at every position, smooth distinct values.
+/// A dump of every upstream stage at every position, smooth distinct values.
 StageDump make_dump() {
     StageDump d;
-    for (int s = 0; s < kStageCount; ++s) {
+    for (int s = 0; s < static_cast<int>(aprt::kStageNames.size()); ++s) {  // upstream's 19, as an external engine writes
         const auto stage = static_cast<Stage>(s);
         const bool whole = stage == Stage::Embedding || stage == Stage::FinalNorm || stage == Stage::LmHead;
         for (int layer = whole ? -1 : 0; layer < (whole ? 0 : kLayers); ++layer) {

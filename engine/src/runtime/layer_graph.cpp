@@ -268,6 +268,7 @@ private:
         stage(Stage::FfnNorm, cur);
         ops_.matmul_input(cur);
         ops_.matmul(il_, Mat::Router, 0, router);
+        stage(Stage::FfnRouter, router);
         const std::vector<float> logits = ops_.read(router);
         std::vector<std::vector<std::int32_t>> token_rows(static_cast<std::size_t>(c_.n_expert));
         std::vector<std::vector<std::int32_t>> slot_rows(token_rows.size());

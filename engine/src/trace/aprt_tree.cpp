@@ -89,12 +89,12 @@ void scan_stage_root(const fs::path& dir, std::optional<std::uint32_t> position,
     }
 }
 
-/// Sort rank of a file within one position: (group, layer, stage index, name).
+/// Sort rank of a file within one position: (group, layer, stage rank, name).
 std::tuple<int, std::uint32_t, int, std::string_view> rank(const DumpFile& f) {
     if (f.stage == "embedding") return {0, 0, 0, f.stage};
-    if (f.layer == kWholeModelLayer) return {2, 0, stage_index(f.stage), f.stage};
-    const int idx = stage_index(f.stage);
-    return {1, f.layer, idx < 0 ? static_cast<int>(kStageNames.size()) : idx, f.stage};
+    if (f.layer == kWholeModelLayer) return {2, 0, stage_rank(f.stage), f.stage};
+    const int rank = stage_rank(f.stage);
+    return {1, f.layer, rank < 0 ? 2 * static_cast<int>(kKnownStageNames.size()) : rank, f.stage};
 }
 
 }  // namespace

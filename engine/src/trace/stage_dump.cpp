@@ -10,12 +10,13 @@ namespace fs = std::filesystem;
 
 namespace parity {
 
-std::string_view stage_name(Stage stage) noexcept { return aprt::kStageNames[static_cast<std::size_t>(stage)]; }
+std::string_view stage_name(Stage stage) noexcept { return aprt::kKnownStageNames[static_cast<std::size_t>(stage)]; }
 
 std::optional<Stage> parse_stage(std::string_view name) noexcept {
-    const int i = aprt::stage_index(name);
-    if (i < 0) return std::nullopt;
-    return static_cast<Stage>(i);
+    const auto& names = aprt::kKnownStageNames;
+    const auto it = std::find(names.begin(), names.end(), name);
+    if (it == names.end()) return std::nullopt;
+    return static_cast<Stage>(it - names.begin());
 }
 
 bool StageKey::operator<(const StageKey& o) const {

@@ -8,7 +8,7 @@ namespace {
 
 std::string all_stage_names() {
     std::string s;
-    for (const auto name : aprt::kStageNames) s += (s.empty() ? "" : ", ") + std::string(name);
+    for (const auto name : aprt::kKnownStageNames) s += (s.empty() ? "" : ", ") + std::string(name);
     return s;
 }
 

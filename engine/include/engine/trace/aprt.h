@@ -56,10 +56,24 @@ inline constexpr std::array<std::string_view, 19> kStageNames = {
     "attn_out",   "post_attn_residual",      "ffn_norm",  "ffn_gate",          "ffn_up",       "ffn_silu",
     "ffn_swigl",  "ffn_out",   "post_ffn_residual",       "layer_output",      "final_norm",   "lm_head"};
 
+/// Stages of ours where upstream's list has no place, for the families it does not cover:
+///   ffn_router          MoE router logits, after ffn_norm           [n_expert]
+inline constexpr std::array<std::string_view, 1> kExtraStageNames = {"ffn_router"};
+
+/// Every stage name this project writes and reads: kStageNames, then kExtraStageNames.
+inline constexpr std::array<std::string_view, 20> kKnownStageNames = {
+    "embedding",  "attn_norm", "qkv_matmul", "qkv_bias",  "q_post_rope",       "k_post_rope",  "attention",
+    "attn_out",   "post_attn_residual",      "ffn_norm",  "ffn_gate",          "ffn_up",       "ffn_silu",
+    "ffn_swigl",  "ffn_out",   "post_ffn_residual",       "layer_output",      "final_norm",   "lm_head",
+    "ffn_router"};
+
 /// True for embedding, final_norm and lm_head: one tensor for the whole model, not per layer.
 bool is_whole_model_stage(std::string_view stage) noexcept;
 /// The stage's index in kStageNames, or -1 for a name not in the list.
 int stage_index(std::string_view stage) noexcept;
+/// Where a stage runs within a layer, for sorting: 2 * stage_index for upstream's stages,
+/// ffn_router just after ffn_norm; -1 for a name in neither list.
+int stage_rank(std::string_view stage) noexcept;
 
 /// One decoded file: the header's layer and the values.
 struct Tensor {

@@ -47,7 +47,7 @@ struct DumpFile {
     std::string key() const;
 };
 
-/// Forward order: by position, then embedding, layers in order (stages in kStageNames order,
+/// Forward order: by position, then embedding, layers in order (stages in stage_rank order,
 /// other names after them by name), final_norm, lm_head.
 bool forward_order_less(const DumpFile& a, const DumpFile& b);
 

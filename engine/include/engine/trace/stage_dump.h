@@ -31,7 +31,7 @@
 
 namespace parity {
 
-/// Upstream's stages, in forward order (the order of aprt::kStageNames).
+/// Upstream's stages in forward order (aprt::kStageNames), then ours (aprt::kExtraStageNames).
 enum class Stage : int {
     Embedding = 0,
     AttnNorm,
@@ -52,10 +52,11 @@ enum class Stage : int {
     LayerOutput,
     FinalNorm,
     LmHead,
+    FfnRouter,  ///< ours (aprt::kExtraStageNames): MoE router logits, after ffn_norm
 };
-inline constexpr int kStageCount = 19;
+inline constexpr int kStageCount = 20;
 
-/// "embedding", "attn_norm", ... (aprt::kStageNames).
+/// "embedding", "attn_norm", ... (aprt::kKnownStageNames).
 std::string_view stage_name(Stage stage) noexcept;
 /// The stage named `name`, or nullopt.
 std::optional<Stage> parse_stage(std::string_view name) noexcept;
