@@ -192,6 +192,38 @@ TEST_F(PerOpRun, AnExternalTreeAgreesAndOneScaledStageIsNamedExactly) {
     EXPECT_NE(bad.message.find("@pos 10"), std::string::npos) << bad.message;
 }
 
+// The statistic falsifiers read a dump tree too: its trace is computed from the stage values
+// (every position; last-token values from the last one).
+TEST_F(PerOpRun, StatisticFalsifiersJudgeAnExternalTree) {
+    const fs::path ext = dump_gguf("ext");
+    write_text(contract_, contract_text({bound_test("SLOTS", "slot_tolerance, paths: [ext, apr], slots: all, atol: 1.0e-4"),
+                                         bound_test("STD", "stat_ratio_band, paths: [ext, apr], slot: ffn_out, stat: std_dev, "
+                                                           "band: [0.999, 1.001], sample: full")}));
+    run::RunRequest req;
+    req.contracts = {contract_.string()};
+    req.suite_file = suite_.string();
+    req.path_options = {"ext=dumps=" + ext.string()};
+    {
+        const run::Plan plan = run::plan_run(req);
+        run::PathCache cache(plan.suite);
+        const auto report = run::execute(plan, cache, "pv run (test)");
+        ASSERT_EQ(report.results.size(), 2u);
+        for (const auto& r : report.results) EXPECT_EQ(r.status, reports::Status::Pass) << r.id << ": " << r.message;
+    }
+    // Scale ffn_gate of layer 2 at the last position: slot_tolerance names it.
+    const fs::path file = ext / "pos-0063/layer-2/ffn_gate.bin";
+    auto t = aprt::read_file(file);
+    for (float& v : t.values) v *= 1.5f;
+    aprt::write_file(file, t.layer, t.values);
+    const run::Plan plan = run::plan_run(req);
+    run::PathCache cache(plan.suite);
+    const auto report = run::execute(plan, cache, "pv run (test)");
+    const auto& slots = report.results.at(0);
+    ASSERT_EQ(slots.status, reports::Status::Fail) << slots.message;
+    EXPECT_EQ(slots.first_failure->layer, 2) << slots.message;
+    EXPECT_EQ(slots.first_failure->slot, "ffn_gate") << slots.message;
+}
+
 TEST_F(PerOpRun, AStageMissingOnOneSideIsListedAsNotCompared) {
     const fs::path ext = dump_gguf("ext");
     for (int p = 0; p < 64; ++p) {

@@ -14,6 +14,8 @@
 #include "engine/error.h"
 #include "engine/runtime/generate.h"
 #include "engine/runtime/memory_budget.h"
+#include "engine/trace/aprt_tree.h"
+#include "engine/trace/stage_trace.h"
 #include "harness/contract/contract_loader.h"
 #include "harness/contract/validate.h"
 #include "harness/run/build_info.h"
@@ -81,6 +83,7 @@ struct PathCache::PathState {
     std::map<std::vector<std::int32_t>, std::vector<float>> logits;
     std::map<std::pair<std::vector<std::int32_t>, int>, falsifiers::Generation> generations;  // (prompt, n)
     std::map<std::vector<std::int32_t>, StageDump> stages;
+    std::optional<ModelConfig> dump_config;  // a dump tree's: its layer count only
 
     const Tokenizer* tok() {
         if (!tokenizer_tried) {
@@ -164,8 +167,17 @@ Session& PathCache::session(PathState& st, std::size_t needed_context) {
 
 const ModelConfig& PathCache::config(const std::string& path) {
     PathState& st = state(path);
-    if (!st.model) throw std::runtime_error("path " + path + " is a dump tree (dumps:): it has no model configuration");
-    return st.model->config();
+    if (st.model) return st.model->config();
+    if (!st.dump_config) {
+        // What a dump tree tells without reading its values: how many layers it covers.
+        ModelConfig c;
+        c.arch = "dump tree";
+        for (const aprt::DumpFile& f : aprt::scan_tree(st.spec->dumps).files) {
+            if (f.layer != aprt::kWholeModelLayer) c.n_layers = std::max(c.n_layers, static_cast<int>(f.layer) + 1);
+        }
+        st.dump_config = c;
+    }
+    return *st.dump_config;
 }
 
 const StageDump& PathCache::stages(const std::string& path, std::span<const std::int32_t> tokens) {
@@ -206,6 +218,17 @@ const ForwardTrace& PathCache::trace(const std::string& path, std::span<const st
     const ForwardMode m = mode.value_or(st.spec->mode);
     auto key = std::make_pair(std::vector<std::int32_t>(tokens.begin(), tokens.end()), static_cast<int>(m));
     if (const auto it = st.traces.find(key); it != st.traces.end()) return it->second;
+    if (!st.spec->dumps.empty()) {
+        // A dump tree's statistics come from its stage values (every position, as a full
+        // sequence); it holds one run, so no other mode can be asked of it.
+        if (mode) {
+            throw std::runtime_error("path " + path + " is a dump tree (dumps:): it holds one run, not one per mode");
+        }
+        const StageDump& d = stages(path, tokens);
+        ForwardTrace t = trace_from_stages(d, tokens, config(path).n_layers);
+        ++stats_.traces;
+        return st.traces.emplace(std::move(key), std::move(t)).first->second;
+    }
     Session& s = session(st, tokens.size());
     ForwardTrace t = trace_forward(s, tokens, m, /*keep_values=*/true);
     ++stats_.traces;
