@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "engine/runtime/cuda_device.h"
+#include "engine/runtime/cuda_module.h"
 #include "harness/run/build_info.h"
 #include "pv_runner.h"
 
@@ -40,13 +41,28 @@ TEST(PvVersion, FormatsEveryFact) {
               "cuda: not in this build\n");
     b.cpu_features.clear();
     b.cuda_built = true;
+    b.cuda_problem = "CUDA module not found at /opt/pv/libparity_cuda.so";
     EXPECT_EQ(run::format_build_info(b),
               "pv 1.2.3 (commit abc1234)\nbuild type: Release\ncompiler: GNU 12.2.0\ncpu features: baseline\n"
-              "cuda: built, no device\n");
+              "cuda: built, module not found (CUDA module not found at /opt/pv/libparity_cuda.so)\n");
+    b.cuda_module = "/opt/pv/libparity_cuda.so";
+    b.cuda_problem = "CUDA module /opt/pv/libparity_cuda.so could not be loaded: libcublas.so.13: cannot open shared "
+                     "object file: No such file or directory";
+    EXPECT_EQ(run::format_build_info(b),
+              "pv 1.2.3 (commit abc1234)\nbuild type: Release\ncompiler: GNU 12.2.0\ncpu features: baseline\n"
+              "cuda module: /opt/pv/libparity_cuda.so\ncuda: CUDA module /opt/pv/libparity_cuda.so could not be "
+              "loaded: libcublas.so.13: cannot open shared object file: No such file or directory\n");
+    b.cuda_loaded = true;
+    b.cuda_problem = "no CUDA device";
+    EXPECT_EQ(run::format_build_info(b),
+              "pv 1.2.3 (commit abc1234)\nbuild type: Release\ncompiler: GNU 12.2.0\ncpu features: baseline\n"
+              "cuda module: /opt/pv/libparity_cuda.so\ncuda: built, no device\n");
+    b.cuda_problem.clear();
     b.cuda_devices = {"NVIDIA H200 (sm_90)", "NVIDIA L4 (sm_89)"};
     EXPECT_EQ(run::format_build_info(b),
               "pv 1.2.3 (commit abc1234)\nbuild type: Release\ncompiler: GNU 12.2.0\ncpu features: baseline\n"
-              "cuda: built, 2 devices\n  0: NVIDIA H200 (sm_90)\n  1: NVIDIA L4 (sm_89)\n");
+              "cuda module: /opt/pv/libparity_cuda.so\ncuda: built, 2 devices\n  0: NVIDIA H200 (sm_90)\n"
+              "  1: NVIDIA L4 (sm_89)\n");
 }
 
 TEST(PvVersion, CpuFeaturesFollowTheTargetArchitecture) {
@@ -56,12 +72,20 @@ TEST(PvVersion, CpuFeaturesFollowTheTargetArchitecture) {
 }
 
 TEST(PvVersion, CollectedFactsAreConsistent) {
-    const reports::BuildInfo b = run::build_info();
+    const reports::BuildInfo b = run::build_info(run::CudaProbe::Load);
     EXPECT_EQ(b.version, PARITY_TEST_VERSION);
     EXPECT_FALSE(b.commit.empty());
     EXPECT_EQ(b.cuda_built, cuda::built_with_cuda());
     EXPECT_EQ(b.cuda_devices.size(), static_cast<std::size_t>(cuda::device_count()));
+    EXPECT_EQ(b.cuda_loaded, cuda::cuda_backend().module != nullptr);
     EXPECT_EQ(b.cpu_features, run::compiled_cpu_features());
+}
+
+TEST(PvVersion, ReportFactsLoadNoModule) {
+    const reports::BuildInfo b = run::build_info();
+    EXPECT_FALSE(cuda::cuda_backend_loaded());
+    EXPECT_FALSE(b.cuda_loaded);
+    EXPECT_TRUE(b.cuda_devices.empty());
 }
 
 }  // namespace

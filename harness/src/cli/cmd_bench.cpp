@@ -71,6 +71,7 @@ int run_bench(const std::vector<std::string>& args, Io io) {
     const bool trace = vm.count("trace") > 0;
 
     const auto t_load = Clock::now();
+    require_backend(vm);  // before the model is read: a GPU asked for and absent fails at once
     const Model model = Model::load(vm["model"].as<std::string>());
     const SessionOptions so = session_options(vm, n_prompt + n_gen);
     auto session = create_session(model, so);

@@ -13,6 +13,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "engine/runtime/cuda_module.h"
 #include "falsifiers/registry.h"
 #include "harness/contract/yaml_document.h"
 #include "harness/contract/yaml_limits.h"
@@ -466,6 +467,12 @@ void apply_path_option(SuiteConfig& suite, std::string_view option) {
         const std::string value = trim(std::string_view(item).substr(e + 1));
         set_path_field(*p, key, value, where, index_models(suite.models), {});
         if (key == "model" || key == "dumps") has_model = true;
+        // Asked for on the command line, backend cuda must run: never a silent skip or CPU fallback.
+        if (key == "backend" && p->backend == BackendKind::Cuda) {
+            if (const auto& problem = cuda::cuda_backend().problem; !problem.empty()) {
+                throw SuiteError(where + ": backend cuda cannot run here: " + problem);
+            }
+        }
     }
     if (!has_model) throw SuiteError(where + ": a new path needs model=FILE (or dumps=DIR)");
     if (!p->model.empty() && !p->dumps.empty()) throw SuiteError(where + ": give model= or dumps=, not both");
