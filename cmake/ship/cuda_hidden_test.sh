@@ -67,7 +67,16 @@ dirs=""
 for d in /usr/local/cuda $(ldconfig -p 2>/dev/null | awk '/libcublas|libcudart|libcuda\.so/ {print $NF}' | xargs -r -n1 dirname); do
     [ -d "$d" ] && dirs="$dirs $(realpath "$d")"
 done
-dirs=$(printf '%s\n' $dirs | sort -u | tr '\n' ' ')
+# Sorted, a folder comes before the folders inside it, which its tmpfs hides already.
+kept=""
+for d in $(printf '%s\n' $dirs | sort -u); do
+    inside_kept=0
+    for k in $kept; do
+        case "$d/" in "$k"/*) inside_kept=1 ;; esac
+    done
+    [ "$inside_kept" -eq 1 ] || kept="$kept $d"
+done
+dirs=$kept
 
 if [ -z "$dirs" ]; then
     env -u LD_LIBRARY_PATH sh "$0" --inside "$pv" "$src" "$models" "$fixtures" "$work"
