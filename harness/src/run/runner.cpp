@@ -277,6 +277,13 @@ Plan plan_run(const RunRequest& request) {
     } catch (const SuiteError& e) {
         throw RunInputError({e.what()});
     }
+    // backend cuda asked for on the command line must run: an error, never a skip or a CPU run.
+    for (const auto& p : plan.suite.paths) {
+        if (p.backend != BackendKind::Cuda || p.backend_option.empty()) continue;
+        if (const auto& problem = cuda::cuda_backend().problem; !problem.empty()) {
+            throw RunInputError({"--path " + p.backend_option + ": backend cuda cannot run here: " + problem});
+        }
+    }
 
     std::vector<std::string> args = request.contracts;
     if (args.empty()) {

@@ -17,9 +17,10 @@
 // query and the attention weights are rounded to f16 for the two products, as ggml's f16
 // mul_mat converts its other operand).
 //
-// Backends: `cpu` and `cuda` (docs/cuda.md). Without CUDA in the build, or without a device,
-// create_session throws a UsageError saying so. No public header depends on the build's CUDA
-// setting.
+// Backends: `cpu` and `cuda` (docs/cuda.md); cuda is a module loaded on its first use
+// (engine/runtime/cuda_module.h). Without CUDA in the build, the module, its libraries or a
+// device, create_session throws a UsageError saying which. No public header depends on the
+// build's CUDA setting.
 
 #include <cstdint>
 #include <memory>
@@ -106,7 +107,7 @@ public:
 };
 
 /// A session for `model` (which must outlive it) on options.backend. Throws UsageError when the
-/// backend is not available in this build or not implemented.
+/// backend cannot run here ("backend cuda: <why>", see cuda_backend() in cuda_module.h).
 std::unique_ptr<Session> create_session(const Model& model, const SessionOptions& options);
 
 /// Logits of every prompt position, [tokens.size(), n_vocab] row-major, from an emptied cache:
