@@ -6,6 +6,7 @@
 
 #include "engine/runtime/cuda_device.h"
 #include "engine/runtime/cuda_module.h"
+#include "reports/describe.h"
 #include "harness/run/build_info.h"
 #include "pv_runner.h"
 
@@ -63,6 +64,28 @@ TEST(PvVersion, FormatsEveryFact) {
               "pv 1.2.3 (commit abc1234)\nbuild type: Release\ncompiler: GNU 12.2.0\ncpu features: baseline\n"
               "cuda module: /opt/pv/libparity_cuda.so\ncuda: built, 2 devices\n  0: NVIDIA H200 (sm_90)\n"
               "  1: NVIDIA L4 (sm_89)\n");
+}
+
+TEST(PvVersion, ReportsDescribeTheModuleState) {
+    reports::BuildInfo b;
+    b.version = "1.2.3";
+    b.commit = "abc1234";
+    b.build_type = "Release";
+    b.compiler = "GNU 12.2.0";
+    const std::string head = "pv 1.2.3, commit abc1234, Release, GNU 12.2.0, CPU baseline";
+    EXPECT_EQ(reports::describe_build(b), head + ", CUDA not built");
+    b.cuda_built = true;
+    EXPECT_EQ(reports::describe_build(b), head + ", CUDA module not found");
+    b.cuda_module = "/opt/pv/libparity_cuda.so";
+    EXPECT_EQ(reports::describe_build(b), head + ", CUDA module not loaded (no cuda path ran)");
+    b.cuda_problem = "CUDA module /opt/pv/libparity_cuda.so could not be loaded: libcublas.so.13: missing";
+    EXPECT_EQ(reports::describe_build(b), head + ", CUDA module not loaded: " + b.cuda_problem);
+    b.cuda_loaded = true;
+    b.cuda_problem = "no CUDA device";
+    EXPECT_EQ(reports::describe_build(b), head + ", CUDA module loaded, no device");
+    b.cuda_problem.clear();
+    b.cuda_devices = {"NVIDIA H200 (sm_90)"};
+    EXPECT_EQ(reports::describe_build(b), head + ", CUDA: NVIDIA H200 (sm_90)");
 }
 
 TEST(PvVersion, CpuFeaturesFollowTheTargetArchitecture) {

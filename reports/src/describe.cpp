@@ -55,6 +55,8 @@ std::string describe_build(const BuildInfo& build) {
     } else if (build.cuda_devices.empty()) {
         if (build.cuda_module.empty()) {
             out += ", CUDA module not found";
+        } else if (!build.cuda_loaded && !build.cuda_problem.empty()) {
+            out += ", CUDA module not loaded: " + build.cuda_problem;
         } else if (!build.cuda_loaded) {
             out += ", CUDA module not loaded (no cuda path ran)";
         } else {

@@ -153,7 +153,7 @@ void load(ProcessBackend& p) {
     CudaBackend& b = p.backend;
     try {
         if (const ParityCudaModuleV1* linked = p.linked.load(); linked != nullptr) {
-            p.module.emplace(*linked, "linked into this program");
+            p.module.emplace(*linked, "(linked into this program)");
         } else if (!PARITY_CUDA_MODULE_BUILT) {
             b.problem = "this build was not built with CUDA (configure with -DPARITY_CUDA=ON on a machine with nvcc)";
             return;
