@@ -2,6 +2,7 @@
 #
 # `cmake --install BUILD [--prefix DIR]` lays out
 #   bin/pv
+#   lib/parity-harness/libparity_cuda.so                    the CUDA module pv loads on demand (CUDA builds)
 #   include/parity-harness/{engine,reports,falsifiers}/... the public headers (#include "engine/...")
 #   lib/libparity_*.a                                      the engine, reports and falsifier libraries
 #   lib/cmake/ParityHarness/ParityHarness{Config,ConfigVersion,Targets}.cmake
@@ -39,6 +40,13 @@ foreach(_pair IN LISTS _parity_exported)
 endforeach()
 
 install(TARGETS pv RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
+# Where pv looks for it: bin/../lib/parity-harness (engine/src/runtime/CMakeLists.txt). cuBLAS is
+# found through the toolkit's folder or the loader's cache; without it the module does not load and
+# pv runs CPU-only.
+if(TARGET parity_cuda)
+  set_target_properties(parity_cuda PROPERTIES INSTALL_RPATH "${CUDAToolkit_LIBRARY_DIR}")
+  install(TARGETS parity_cuda LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/parity-harness COMPONENT runtime)
+endif()
 install(TARGETS ${_parity_targets} EXPORT ParityHarnessTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT development
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT development
@@ -86,6 +94,8 @@ set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${CPACK_PACKAGE_CONTACT}")
 set(CPACK_DEBIAN_PACKAGE_SECTION "devel")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 # What pv loads (Debian 12 names); the headers and CMake package additionally need the -dev ones.
+# The CUDA module's cuBLAS and driver are not dependencies: without them the module is not loaded
+# and the cuda paths are skipped.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6, libstdc++6, libgcc-s1, libgomp1, libyaml-cpp0.7, libboost-program-options1.74.0")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "nlohmann-json3-dev, libboost-dev")
 include(CPack)

@@ -35,10 +35,12 @@ prepare() {
   cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target pv engine_cuda_tests engine_cuda_host_tests
   rm -rf "$bundle"
   mkdir -p "$bundle/bin" "$bundle/lib"
-  cp "$build/harness/pv" "$build/engine/tests/engine_cuda_tests" "$build/engine/tests/engine_cuda_host_tests" "$bundle/bin/"
+  # pv loads its CUDA module from its own folder (engine/runtime/cuda_module.h).
+  cp "$build/harness/pv" "$build/harness/libparity_cuda.so" "$build/engine/tests/engine_cuda_tests" \
+     "$build/engine/tests/engine_cuda_host_tests" "$bundle/bin/"
   strip "$bundle"/bin/* 2>/dev/null || true
   # The shared libraries a bare CUDA image may lack (cuBLAS and cudart come with CUDA itself).
-  for lib in $(ldd "$bundle/bin/pv" "$bundle/bin/engine_cuda_tests" | awk '/=>/ {print $3}' | sort -u); do
+  for lib in $(ldd "$bundle/bin/pv" "$bundle/bin/libparity_cuda.so" "$bundle/bin/engine_cuda_tests" | awk '/=>/ {print $3}' | sort -u); do
     case "$(basename "$lib")" in
       libyaml-cpp*|libboost_*|libgomp*) cp -L "$lib" "$bundle/lib/" ;;
     esac
@@ -85,7 +87,7 @@ run() {
   } | tee -a "$summary"
 
   # 0. Every shared library found (cuBLAS comes from the machine's CUDA).
-  if ldd "$bundle/bin/pv" "$bundle/bin/engine_cuda_tests" | grep "not found" | tee -a "$summary"; then
+  if ldd "$bundle/bin/pv" "$bundle/bin/libparity_cuda.so" "$bundle/bin/engine_cuda_tests" | grep "not found" | tee -a "$summary"; then
     echo "missing shared libraries: see above" | tee -a "$summary"
     return 1
   fi

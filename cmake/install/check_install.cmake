@@ -1,4 +1,5 @@
-# cmake -DBUILD_DIR=dir -DWORK=dir -DSOURCE_DIR=dir -DGENERATOR=gen [-DBUILD_TYPE=cfg] -P check_install.cmake
+# cmake -DBUILD_DIR=dir -DWORK=dir -DSOURCE_DIR=dir -DGENERATOR=gen [-DBUILD_TYPE=cfg] [-DCUDA_MODULE=ON]
+#       -P check_install.cmake
 #
 # Installs BUILD_DIR into WORK/prefix, checks the layout, runs the installed pv, then configures,
 # builds and runs cmake/install/consumer against the prefix with find_package(ParityHarness).
@@ -30,6 +31,10 @@ foreach(f bin/pv
     message(FATAL_ERROR "check_install: ${prefix}/${f} was not installed")
   endif()
 endforeach()
+file(GLOB module "${prefix}/lib*/parity-harness/libparity_cuda.so")
+if(CUDA_MODULE AND NOT module)
+  message(FATAL_ERROR "check_install: a CUDA build installed no lib*/parity-harness/libparity_cuda.so under ${prefix}")
+endif()
 file(GLOB config "${prefix}/lib*/cmake/ParityHarness/ParityHarnessConfig.cmake")
 if(NOT config)
   message(FATAL_ERROR "check_install: no lib*/cmake/ParityHarness/ParityHarnessConfig.cmake under ${prefix}")
@@ -38,6 +43,10 @@ endif()
 step("installed pv --version" "${prefix}/bin/pv" --version)
 if(NOT step_output MATCHES "^pv [0-9]+\\.[0-9]+\\.[0-9]+ \\(commit ")
   message(FATAL_ERROR "check_install: unexpected `pv --version` output:\n${step_output}")
+endif()
+string(FIND "${step_output}" "\ncuda module: ${module}\n" at)
+if(CUDA_MODULE AND at EQUAL -1)
+  message(FATAL_ERROR "check_install: the installed pv does not find its CUDA module ${module}:\n${step_output}")
 endif()
 step("installed pv validate" "${prefix}/bin/pv" validate --quiet "${prefix}/share/parity-harness/contracts")
 

@@ -5,6 +5,8 @@
 #include <string_view>
 
 #include "engine/runtime/cuda_device.h"
+#include "engine/runtime/cuda_module.h"
+#include "reports/describe.h"
 #include "harness/run/build_info.h"
 #include "pv_runner.h"
 
@@ -40,13 +42,50 @@ TEST(PvVersion, FormatsEveryFact) {
               "cuda: not in this build\n");
     b.cpu_features.clear();
     b.cuda_built = true;
+    b.cuda_problem = "CUDA module not found at /opt/pv/libparity_cuda.so";
     EXPECT_EQ(run::format_build_info(b),
               "pv 1.2.3 (commit abc1234)\nbuild type: Release\ncompiler: GNU 12.2.0\ncpu features: baseline\n"
-              "cuda: built, no device\n");
+              "cuda: built, module not found (CUDA module not found at /opt/pv/libparity_cuda.so)\n");
+    b.cuda_module = "/opt/pv/libparity_cuda.so";
+    b.cuda_problem = "CUDA module /opt/pv/libparity_cuda.so could not be loaded: libcublas.so.13: cannot open shared "
+                     "object file: No such file or directory";
+    EXPECT_EQ(run::format_build_info(b),
+              "pv 1.2.3 (commit abc1234)\nbuild type: Release\ncompiler: GNU 12.2.0\ncpu features: baseline\n"
+              "cuda module: /opt/pv/libparity_cuda.so\ncuda: CUDA module /opt/pv/libparity_cuda.so could not be "
+              "loaded: libcublas.so.13: cannot open shared object file: No such file or directory\n");
+    b.cuda_loaded = true;
+    b.cuda_problem = "no CUDA device";
+    EXPECT_EQ(run::format_build_info(b),
+              "pv 1.2.3 (commit abc1234)\nbuild type: Release\ncompiler: GNU 12.2.0\ncpu features: baseline\n"
+              "cuda module: /opt/pv/libparity_cuda.so\ncuda: built, no device\n");
+    b.cuda_problem.clear();
     b.cuda_devices = {"NVIDIA H200 (sm_90)", "NVIDIA L4 (sm_89)"};
     EXPECT_EQ(run::format_build_info(b),
               "pv 1.2.3 (commit abc1234)\nbuild type: Release\ncompiler: GNU 12.2.0\ncpu features: baseline\n"
-              "cuda: built, 2 devices\n  0: NVIDIA H200 (sm_90)\n  1: NVIDIA L4 (sm_89)\n");
+              "cuda module: /opt/pv/libparity_cuda.so\ncuda: built, 2 devices\n  0: NVIDIA H200 (sm_90)\n"
+              "  1: NVIDIA L4 (sm_89)\n");
+}
+
+TEST(PvVersion, ReportsDescribeTheModuleState) {
+    reports::BuildInfo b;
+    b.version = "1.2.3";
+    b.commit = "abc1234";
+    b.build_type = "Release";
+    b.compiler = "GNU 12.2.0";
+    const std::string head = "pv 1.2.3, commit abc1234, Release, GNU 12.2.0, CPU baseline";
+    EXPECT_EQ(reports::describe_build(b), head + ", CUDA not built");
+    b.cuda_built = true;
+    EXPECT_EQ(reports::describe_build(b), head + ", CUDA module not found");
+    b.cuda_module = "/opt/pv/libparity_cuda.so";
+    EXPECT_EQ(reports::describe_build(b), head + ", CUDA module not loaded (no cuda path ran)");
+    b.cuda_problem = "CUDA module /opt/pv/libparity_cuda.so could not be loaded: libcublas.so.13: missing";
+    EXPECT_EQ(reports::describe_build(b), head + ", CUDA module not loaded: " + b.cuda_problem);
+    b.cuda_loaded = true;
+    b.cuda_problem = "no CUDA device";
+    EXPECT_EQ(reports::describe_build(b), head + ", CUDA module loaded, no device");
+    b.cuda_problem.clear();
+    b.cuda_devices = {"NVIDIA H200 (sm_90)"};
+    EXPECT_EQ(reports::describe_build(b), head + ", CUDA: NVIDIA H200 (sm_90)");
 }
 
 TEST(PvVersion, CpuFeaturesFollowTheTargetArchitecture) {
@@ -56,12 +95,20 @@ TEST(PvVersion, CpuFeaturesFollowTheTargetArchitecture) {
 }
 
 TEST(PvVersion, CollectedFactsAreConsistent) {
-    const reports::BuildInfo b = run::build_info();
+    const reports::BuildInfo b = run::build_info(run::CudaProbe::Load);
     EXPECT_EQ(b.version, PARITY_TEST_VERSION);
     EXPECT_FALSE(b.commit.empty());
     EXPECT_EQ(b.cuda_built, cuda::built_with_cuda());
     EXPECT_EQ(b.cuda_devices.size(), static_cast<std::size_t>(cuda::device_count()));
+    EXPECT_EQ(b.cuda_loaded, cuda::cuda_backend().module != nullptr);
     EXPECT_EQ(b.cpu_features, run::compiled_cpu_features());
+}
+
+TEST(PvVersion, ReportFactsLoadNoModule) {
+    const reports::BuildInfo b = run::build_info();
+    EXPECT_FALSE(cuda::cuda_backend_loaded());
+    EXPECT_FALSE(b.cuda_loaded);
+    EXPECT_TRUE(b.cuda_devices.empty());
 }
 
 }  // namespace

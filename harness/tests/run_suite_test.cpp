@@ -154,6 +154,9 @@ TEST(Suite, PathOptionAddsOrOverrides) {
     EXPECT_EQ(s.find_path("new")->model, "/m.gguf");  // a models name works on the command line too
     EXPECT_EQ(describe(*s.find_path("new")),
               "model=/m.gguf,backend=cuda,mode=full_sequence,matmul=ggml,kv_type=f32");
+    // The option that set the backend is kept: plan_run refuses an explicit cuda that cannot run.
+    EXPECT_EQ(s.find_path("new")->backend_option, "new=model=m,backend=cuda");
+    EXPECT_EQ(s.find_path("gguf")->backend_option, "");
     EXPECT_THROW(apply_path_option(s, "other=backend=cpu"), SuiteError);  // a new path needs model=
     EXPECT_THROW(apply_path_option(s, "gguf"), SuiteError);
     EXPECT_THROW(apply_path_option(s, "gguf=colour=red"), SuiteError);

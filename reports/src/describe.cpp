@@ -53,7 +53,15 @@ std::string describe_build(const BuildInfo& build) {
     if (!build.cuda_built) {
         out += ", CUDA not built";
     } else if (build.cuda_devices.empty()) {
-        out += ", CUDA built, no device";
+        if (build.cuda_module.empty()) {
+            out += ", CUDA module not found";
+        } else if (!build.cuda_loaded && !build.cuda_problem.empty()) {
+            out += ", CUDA module not loaded: " + build.cuda_problem;
+        } else if (!build.cuda_loaded) {
+            out += ", CUDA module not loaded (no cuda path ran)";
+        } else {
+            out += ", CUDA module loaded, no device";
+        }
     } else {
         out += ", CUDA:";
         for (std::size_t i = 0; i < build.cuda_devices.size(); ++i) out += (i == 0 ? " " : "; ") + build.cuda_devices[i];

@@ -78,7 +78,12 @@ Json build_json(const BuildInfo& b) {
             {"build_type", text(b.build_type)},
             {"compiler", text(b.compiler)},
             {"cpu_features", texts(b.cpu_features)},
-            {"cuda", {{"built", b.cuda_built}, {"devices", texts(b.cuda_devices)}}}};
+            {"cuda",
+             {{"built", b.cuda_built},
+              {"devices", texts(b.cuda_devices)},
+              {"module", text(b.cuda_module)},
+              {"loaded", b.cuda_loaded},
+              {"problem", text(b.cuda_problem)}}}};
 }
 
 }  // namespace

@@ -87,6 +87,7 @@ int run_bench(const std::vector<std::string>& args, Io io) {
     const int max_gen = *std::max_element(gens.begin(), gens.end());
 
     const auto t_load = Clock::now();
+    require_backend(vm);  // before the model is read: a GPU asked for and absent fails at once
     const Model model = Model::load(vm["model"].as<std::string>());
     const SessionOptions so = session_options(vm, std::max(max_prompt, prompts.front() + max_gen));
     auto session = create_session(model, so);

@@ -53,6 +53,7 @@ int run_generate(const std::vector<std::string>& args, Io io) {
     const int n = vm["n"].as<int>();
     if (n < 0) throw UsageError("-n must be >= 0");
 
+    require_backend(vm);  // before the model is read: a GPU asked for and absent fails at once
     const Model model = Model::load(vm["model"].as<std::string>());
     const InputTokens in = input_tokens(vm, model);
     SessionOptions so = session_options(vm, static_cast<int>(in.ids.size()) + n);

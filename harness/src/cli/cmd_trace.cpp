@@ -68,6 +68,7 @@ int run_trace(const std::vector<std::string>& args, Io io) {
     const std::set<Stage> stages = save ? parse_stage_list(vm["save-tensor"].as<std::string>()) : std::set<Stage>{};
     const aprt::Layout layout = parse_layout(vm["layout"].as<std::string>());
 
+    require_backend(vm);  // before the model is read: a GPU asked for and absent fails at once
     const Model model = Model::load(vm["model"].as<std::string>());
     const InputTokens in = input_tokens(vm, model);
     SessionOptions so = session_options(vm, static_cast<int>(in.ids.size()));

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "engine/error.h"
+#include "engine/runtime/cuda_module.h"
 #include "engine/tokenizer/tokenizer.h"
 
 namespace po = boost::program_options;
@@ -64,6 +65,19 @@ InputTokens input_tokens(const po::variables_map& vm, const Model& model) {
     return in;
 }
 
+void require_backend(BackendKind backend) {
+    // An explicit --backend cuda must run on a GPU: an error, never a CPU fallback.
+    if (backend == BackendKind::Cuda) {
+        if (const auto& problem = cuda::cuda_backend().problem; !problem.empty()) {
+            throw UsageError("--backend cuda cannot run here: " + problem);
+        }
+    }
+}
+
+void require_backend(const po::variables_map& vm) {
+    if (const auto b = parse_backend(vm["backend"].as<std::string>())) require_backend(*b);
+}
+
 SessionOptions session_options(const po::variables_map& vm, int max_context) {
     SessionOptions o;
     const auto& matmul = vm["matmul"].as<std::string>();
@@ -75,6 +89,7 @@ SessionOptions session_options(const po::variables_map& vm, int max_context) {
     if (!k) throw UsageError("--kv-type: unknown type '" + kv + "' (expected f32 or f16)");
     const auto b = parse_backend(backend);
     if (!b) throw UsageError("--backend: unknown backend '" + backend + "' (expected cpu, cuda or f64)");
+    require_backend(*b);
     const int threads = vm["threads"].as<int>();
     if (threads < 0) throw UsageError("--threads must be >= 0");
     o.matmul = *m;

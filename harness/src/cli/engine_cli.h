@@ -30,7 +30,14 @@ struct InputTokens {
 };
 InputTokens input_tokens(const boost::program_options::variables_map& vm, const Model& model);
 
-/// SessionOptions from --matmul, --kv-type, --backend, --threads (UsageError for bad names).
+/// UsageError "--backend cuda cannot run here: <why>" when `backend` is cuda and the CUDA module,
+/// runtime or device is missing (loads the module); nothing for cpu. The vm form reads --backend
+/// (an unknown name is left to session_options).
+void require_backend(BackendKind backend);
+void require_backend(const boost::program_options::variables_map& vm);
+
+/// SessionOptions from --matmul, --kv-type, --backend, --threads (UsageError for bad names;
+/// require_backend for cuda).
 SessionOptions session_options(const boost::program_options::variables_map& vm, int max_context);
 
 /// Sets so.on_layer so that `line` follows a forward of `passes` passes of n_layers layers

@@ -42,7 +42,7 @@ int run_pv(int argc, const char* const* argv, Io io) {
         return kExitOk;
     }
     if (name == "--version" || name == "-V" || name == "version") {
-        io.out << run::format_build_info(run::build_info());
+        io.out << run::format_build_info(run::build_info(run::CudaProbe::Load));
         return kExitOk;
     }
     const Command* cmd = nullptr;

@@ -1,8 +1,8 @@
 #include "harness/run/build_info.h"
 
-#include <exception>
 
 #include "engine/runtime/cuda_device.h"
+#include "engine/runtime/cuda_module.h"
 #include "git_commit.h"
 
 #ifndef PARITY_VERSION
@@ -58,7 +58,7 @@ std::vector<std::string> compiled_cpu_features() {
     return out;
 }
 
-reports::BuildInfo build_info() {
+reports::BuildInfo build_info(CudaProbe probe) {
     reports::BuildInfo info;
     info.version = PARITY_VERSION;
     info.commit = git_commit();
@@ -66,13 +66,17 @@ reports::BuildInfo build_info() {
     info.compiler = PARITY_COMPILER;
     info.cpu_features = compiled_cpu_features();
     info.cuda_built = cuda::built_with_cuda();
-    const int devices = cuda::device_count();
-    for (int i = 0; i < devices; ++i) {
-        try {
-            info.cuda_devices.push_back(cuda::device_name(i));
-        } catch (const std::exception& e) {
-            info.cuda_devices.push_back("device " + std::to_string(i) + " (unnamed: " + e.what() + ")");
-        }
+    if (!info.cuda_built) return info;
+    // Only a few stats unless the module is to be loaded (or was already).
+    if (const auto file = cuda::find_module()) info.cuda_module = file->string();
+    const bool load = cuda::cuda_backend_loaded() || (probe == CudaProbe::Load && !info.cuda_module.empty());
+    if (load) {
+        const cuda::CudaBackend& b = cuda::cuda_backend();
+        info.cuda_loaded = b.module != nullptr;
+        info.cuda_devices = b.devices;
+        info.cuda_problem = b.problem;
+    } else if (info.cuda_module.empty()) {
+        info.cuda_problem = cuda::module_not_found_message();
     }
     return info;
 }
@@ -86,6 +90,15 @@ std::string format_build_info(const reports::BuildInfo& info) {
     out += "cpu features: " + (features.empty() ? std::string("baseline") : features) + "\n";
     if (!info.cuda_built) {
         out += "cuda: not in this build\n";
+        return out;
+    }
+    if (info.cuda_module.empty()) {
+        out += "cuda: built, module not found" + (info.cuda_problem.empty() ? "" : " (" + info.cuda_problem + ")") + "\n";
+        return out;
+    }
+    out += "cuda module: " + info.cuda_module + "\n";
+    if (!info.cuda_loaded) {
+        out += "cuda: " + (info.cuda_problem.empty() ? std::string("module not loaded") : info.cuda_problem) + "\n";
     } else if (info.cuda_devices.empty()) {
         out += "cuda: built, no device\n";
     } else {

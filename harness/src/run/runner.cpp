@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "engine/runtime/cuda_device.h"
+#include "engine/runtime/cuda_module.h"
 #include "engine/error.h"
 #include "engine/runtime/generate.h"
 #include "engine/runtime/memory_budget.h"
@@ -119,10 +119,10 @@ std::optional<std::string> PathCache::unavailable(const std::string& path) const
         return "path " + path + ": model file " + spec->model + " not found";
     }
     if (spec->backend == BackendKind::Cuda) {
-        if (!cuda::built_with_cuda()) {
-            return "path " + path + ": backend cuda, but this build has no CUDA (configure with -DPARITY_CUDA=ON)";
+        // The first cuda path loads the CUDA module; without it (or a device) the path is skipped.
+        if (const auto& problem = cuda::cuda_backend().problem; !problem.empty()) {
+            return "path " + path + ": backend cuda: " + problem;
         }
-        if (cuda::device_count() == 0) return "path " + path + ": backend cuda, but there is no CUDA device here";
     }
     return std::nullopt;
 }
@@ -299,6 +299,13 @@ Plan plan_run(const RunRequest& request) {
         for (const auto& opt : request.path_options) apply_path_option(plan.suite, opt);
     } catch (const SuiteError& e) {
         throw RunInputError({e.what()});
+    }
+    // backend cuda asked for on the command line must run: an error, never a skip or a CPU run.
+    for (const auto& p : plan.suite.paths) {
+        if (p.backend != BackendKind::Cuda || p.backend_option.empty()) continue;
+        if (const auto& problem = cuda::cuda_backend().problem; !problem.empty()) {
+            throw RunInputError({"--path " + p.backend_option + ": backend cuda cannot run here: " + problem});
+        }
     }
 
     std::vector<std::string> args = request.contracts;

@@ -466,6 +466,7 @@ void apply_path_option(SuiteConfig& suite, std::string_view option) {
         const std::string value = trim(std::string_view(item).substr(e + 1));
         set_path_field(*p, key, value, where, index_models(suite.models), {});
         if (key == "model" || key == "dumps") has_model = true;
+        if (key == "backend") p->backend_option = std::string(option);
     }
     if (!has_model) throw SuiteError(where + ": a new path needs model=FILE (or dumps=DIR)");
     if (!p->model.empty() && !p->dumps.empty()) throw SuiteError(where + ": give model= or dumps=, not both");

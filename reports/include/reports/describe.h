@@ -28,7 +28,9 @@ std::optional<Divergence> first_divergence(const TestResult& result);
 std::string describe_divergence(const Divergence& divergence);
 
 /// The build that ran, on one line: "pv 0.1.0, commit a800b23, Release, GNU 12.2.0, CPU AVX2 FMA,
-/// CUDA not built" (or "CUDA: <device>; <device>", "CUDA built, no device"). Empty when the
+/// CUDA not built" (or "CUDA: <device>; <device>", "CUDA module not found", "CUDA module not
+/// loaded: <why>", "CUDA module not loaded (no cuda path ran)", "CUDA module loaded, no
+/// device"). Empty when the
 /// report names no build (no version).
 std::string describe_build(const BuildInfo& build);
 

@@ -17,9 +17,11 @@
 // query and the attention weights are rounded to f16 for the two products, as ggml's f16
 // mul_mat converts its other operand).
 //
-// Backends: `cpu`, `cuda` (docs/cuda.md) and `f64`, the float64 arbiter (engine/runtime/f64_session.h). Without CUDA in the build, or without a device,
-// create_session throws a UsageError saying so. No public header depends on the build's CUDA
-// setting.
+// Backends: `cpu`, `cuda` (docs/cuda.md) and `f64`, the float64 arbiter
+// (engine/runtime/f64_session.h); cuda is a module loaded on its first use
+// (engine/runtime/cuda_module.h). Without CUDA in the build, the module, its libraries or a
+// device, create_session throws a UsageError saying which. No public header depends on the
+// build's CUDA setting.
 
 #include <cstdint>
 #include <functional>
@@ -111,7 +113,7 @@ public:
 };
 
 /// A session for `model` (which must outlive it) on options.backend. Throws UsageError when the
-/// backend is not available in this build or not implemented.
+/// backend cannot run here ("backend cuda: <why>", see cuda_backend() in cuda_module.h).
 std::unique_ptr<Session> create_session(const Model& model, const SessionOptions& options);
 
 /// Logits of every prompt position, [tokens.size(), n_vocab] row-major, from an emptied cache:

@@ -21,10 +21,10 @@
 #include "cuda_check.h"
 #include "cuda_trace.h"
 #include "cuda_weights.h"
+#include "device_query.h"
 #include "device_math.h"
 #include "engine/error.h"
 #include "engine/model/rope.h"
-#include "engine/runtime/cuda_device.h"
 #include "engine/runtime/gelu.h"
 #include "engine/runtime/layer_graph.h"
 #include "engine/runtime/memory_budget.h"
@@ -154,7 +154,7 @@ CudaSession::CudaSession(const Model& model, const SessionOptions& options)
     const int max_kv = kernels::attention_max_kv(cfg_.head_dim);
     if (capacity_ > max_kv) {
         throw UsageError("backend cuda: a context of " + std::to_string(capacity_) + " tokens exceeds the attention " +
-                         "kernel's limit of " + std::to_string(max_kv) + " on " + device_name(0) +
+                         "kernel's limit of " + std::to_string(max_kv) + " on " + device::name(0) +
                          " (set a smaller max_context)");
     }
     check_memory();
@@ -245,7 +245,7 @@ void CudaSession::check_memory() const {
     if (need > 0.95 * static_cast<double>(free_bytes)) {
         throw MemoryError("backend cuda: " + model_.path() + " needs about " + gib(need) + " of device memory with matmul " +
                          std::string(to_string(p)) + " (weights" + (p == MatmulPolicy::Dequant ? " and their f32 copies" : "") +
-                         ", KV cache), but " + device_name(0) + " has " + gib(static_cast<double>(free_bytes)) +
+                         ", KV cache), but " + device::name(0) + " has " + gib(static_cast<double>(free_bytes)) +
                          " free" + (p == MatmulPolicy::Dequant ? "; matmul ggml keeps no f32 copies" : ""));
     }
 }
@@ -271,7 +271,7 @@ void CudaSession::ensure_batch(std::int64_t n) {
         std::size_t total_bytes = 0;
         PARITY_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
         require_memory("a cuda pass of " + std::to_string(n) + " tokens of " + model_.path() +
-                           " (activation scratch and logits on " + device_name(0) + ")",
+                           " (activation scratch and logits on " + device::name(0) + ")",
                        batch_bytes(n) - batch_bytes(batch_cap_), "mode incremental (one token per pass) or a shorter prompt",
                        free_bytes);
     }
@@ -423,7 +423,7 @@ void CudaSession::evaluate(std::span<const std::int32_t> tokens, LogitsWanted wh
 }  // namespace
 
 std::unique_ptr<Session> create_cuda_session(const Model& model, const SessionOptions& options) {
-    if (device_count() == 0) {
+    if (device::count() == 0) {
         throw UsageError("backend cuda: no CUDA device is visible (this build has CUDA; check the driver, "
                          "nvidia-smi and CUDA_VISIBLE_DEVICES)");
     }

@@ -8,7 +8,8 @@
 //   2. execute: runs the planned tests in order against one PathCache. The cache computes each
 //      path's trace (per input and mode), logits and generations ONCE and shares them between
 //      all tests that ask for the same thing; a path whose model file is missing, or whose
-//      backend is cuda without CUDA in the build or without a device, makes its tests SKIPPED.
+//      backend is cuda without CUDA in the build, the CUDA module, its libraries or a device,
+//      makes its tests SKIPPED (the first cuda path loads the module).
 //
 // Statuses: PASS / FAIL from the falsifier, SKIPPED (path unavailable, missing reference),
 // UNBOUND (no `harness:`), ERROR (the test could not run: an exception). The exit code is
@@ -64,8 +65,8 @@ public:
     /// Relative files named by bindings are taken from this contract's directory.
     void set_contract(const std::filesystem::path& contract_file);
 
-    /// Why `path` cannot run here (model file missing, CUDA not built, no device, unknown
-    /// path), or nullopt when it can.
+    /// Why `path` cannot run here (model file missing, CUDA not built, CUDA module missing or
+    /// not loadable, no device, unknown path), or nullopt when it can.
     std::optional<std::string> unavailable(const std::string& path) const;
 
     const ModelConfig& config(const std::string& path) override;

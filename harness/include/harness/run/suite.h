@@ -75,6 +75,9 @@ struct PathSpec {
     int threads = 0;
     std::vector<FaultSpec> faults;
     std::string origin;  ///< "ctest.cfg:12:3" or "--path"
+    /// The --path option that set `backend`, when one did (an explicit backend must run: plan_run
+    /// refuses backend cuda there when it cannot, rather than skipping the path).
+    std::string backend_option;
 };
 
 /// "model=FILE,backend=cpu,mode=incremental,matmul=ggml,kv_type=f32[,threads=N][,inject=...]".
