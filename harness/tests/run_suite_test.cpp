@@ -191,7 +191,7 @@ TEST(Suite, OptionalModels) {
     apply_path_option(o, "a=model=fixture");
     EXPECT_TRUE(o.find_path("a")->optional);
 
-    EXPECT_NE(error_of("models:\n  f: {file: x.gguf, optional: yes}\n").find("s.cfg:2:32: models.f.optional: expected true or false"),
+    EXPECT_NE(error_of("models:\n  f: {file: x.gguf, optional: yes}\n").find("s.cfg:2:31: models.f.optional: expected true or false"),
               std::string::npos)
         << error_of("models:\n  f: {file: x.gguf, optional: yes}\n");
     EXPECT_NE(error_of("models:\n  f: {file: x.gguf, optinal: true}\n").find("unknown key `optinal` (did you mean `optional`?)"),
@@ -214,7 +214,7 @@ TEST(Suite, AllowUnmeasured) {
     EXPECT_FALSE(s.contracts[1].allows_unmeasured("T-3"));
     EXPECT_FALSE(s.contracts[2].allows_unmeasured("T-1"));
     EXPECT_FALSE(s.contracts[3].allows_unmeasured("T-1"));
-    EXPECT_NE(error_of("contracts:\n  - {file: a.yaml, allow_unmeasured: maybe}\n").find("s.cfg:2:39: allow_unmeasured: expected true or false"),
+    EXPECT_NE(error_of("contracts:\n  - {file: a.yaml, allow_unmeasured: maybe}\n").find("s.cfg:2:38: allow_unmeasured: expected true or false"),
               std::string::npos)
         << error_of("contracts:\n  - {file: a.yaml, allow_unmeasured: maybe}\n");
     EXPECT_NE(error_of("contracts:\n  - {file: a.yaml, allow_unmeasured: {x: 1}}\n").find("expected true, false or a list of test ids"),
