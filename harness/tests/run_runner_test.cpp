@@ -266,6 +266,7 @@ TEST_F(PvRun, UnmeasuredFailsTheRunUnlessTheSuiteAllowsIt) {
     const PvResult r = pv_run({c, "--path", ext});
     EXPECT_EQ(r.code, 1) << r.out;
     EXPECT_NE(r.out.find("UNMEASURED U-1"), std::string::npos) << r.out;
+    EXPECT_NE(pv_run({c, "--path", ext, "--color", "always"}).out.find("\033[35mUNMEASURED\033[0m U-1"), std::string::npos);
     EXPECT_NE(r.out.find("2 tests, 1 evaluated: 1 passed, 0 failed, 0 errors, 0 skipped, 0 unbound, 1 unmeasured\n"),
               std::string::npos)
         << r.out;
