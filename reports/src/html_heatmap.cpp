@@ -72,7 +72,7 @@ std::string html_stage_heatmap(const TestResult& r) {
             if (first) cls += cls.empty() ? "first" : " first";
             out += "<td" + (cls.empty() ? std::string() : " class=\"" + cls + "\"") + " style=\"background:" +
                    heatmap_colour(row.value) + "\" title=\"" + escape_xml(cell_title(row), true) + "\">" +
-                   escape_xml(format_number(row.value, 4)) + "</td>";
+                   escape_xml(format_number(row.value, 6)) + "</td>";
         }
         out += "</tr>\n";
     }
