@@ -232,6 +232,9 @@ TEST_F(PvRun, AMissingModelFileIsAnErrorNamingSuitePathAndFile) {
     const PvResult r = pv_run({c});
     EXPECT_EQ(r.code, 1) << r.out;
     EXPECT_NE(r.out.find("ERROR    M-1"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("no-such-model.gguf,backend=cpu,mode=incremental,matmul=ggml,kv_type=f32  [file missing: its tests are ERROR]\n"),
+              std::string::npos)
+        << r.out;
     // One line: the suite file with the path's place, the path name, the missing file.
     const std::string line = suite_.string() + ":11:3: path missing: model file " +
                              (RunModels::get().dir / "no-such-model.gguf").string() + " not found";

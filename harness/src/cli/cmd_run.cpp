@@ -186,7 +186,11 @@ int run_run(const std::vector<std::string>& args, Io io) {
         for (const auto* pp : used) {
             const run::PathSpec& p = *pp;
             io.out << "  " << pad(p.name, w) << "  " << run::describe(p);
-            if (const auto why = cache.unavailable(p.name)) io.out << "  [unavailable here]";
+            if (cache.missing_file(p.name)) {
+                io.out << "  [file missing: its tests are ERROR]";
+            } else if (cache.unavailable(p.name)) {
+                io.out << "  [unavailable here]";
+            }
             io.out << "\n";
         }
     }
