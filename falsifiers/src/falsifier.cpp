@@ -21,6 +21,10 @@ const StageDump& Evidence::stages(const std::string& path, std::span<const std::
     throw std::runtime_error("path " + path + ": this evidence holds no stage tensors");
 }
 
+ContractFindings Evidence::contract_findings() {
+    throw std::runtime_error("this evidence has no contract to validate");
+}
+
 void attach_builtin_falsifiers(Registry& registry) {
     registry.attach("sample_count_parity", detail::make_sample_count_parity);
     registry.attach("stat_ratio_band", detail::make_stat_ratio_band);
@@ -32,6 +36,7 @@ void attach_builtin_falsifiers(Registry& registry) {
     registry.attach("output_matches", detail::make_output_matches);
     registry.attach("reference_logits", detail::make_reference_logits);
     registry.attach("per_op", detail::make_per_op);
+    registry.attach("contract_valid", detail::make_contract_valid);
 }
 
 Registry& runtime_registry() {

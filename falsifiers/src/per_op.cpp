@@ -7,7 +7,7 @@
 // lm_head. The first row whose min cosine is under min_cosine (or whose max |A - B| is over
 // max_abs, when given) is named as `STAGE layer N`; a downstream row never is. A position whose
 // vectors differ in length (or that one side lacks) scores cosine 0. A stage present on one side
-// only is listed as not compared; when nothing is compared at all the test fails saying so.
+// only is listed as not compared; when nothing is compared at all the test is UNMEASURED.
 // Input: the suite's, or the binding's `prompt` / `tokens` (upstream asks for >= 64 positions).
 // With `arbiter:` each row also says how far each side is from the arbiter (arbiter.h).
 
@@ -167,8 +167,9 @@ public:
                    one_sided.front() + (one_sided.size() > 1 ? ", ..." : "") + ")";
         }
         if (rows.empty()) {
-            fail(r, reports::Divergence{-1, "", "no stage on both sides"},
-                 "nothing compared: no selected stage is present on both " + pp.a + " and " + pp.b + note);
+            // The paths did not produce the data the test needs: neither a pass nor a plain failure.
+            r.status = reports::Status::Unmeasured;
+            r.message = "nothing compared: no selected stage is present on both " + pp.a + " and " + pp.b + note;
             return r;
         }
         if (first != nullptr) {

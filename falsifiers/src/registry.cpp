@@ -442,6 +442,13 @@ std::vector<FalsifierSpec> builtin_specs() {
         b.prompt_or_tokens();
         out.push_back(std::move(b.spec));
     }
+    {
+        SpecBuilder b("contract_valid",
+                      "the contract file the test is in passes the contract validator (`pv validate`): no "
+                      "error; fails with the validator's messages");
+        b.add("strict", ParamKind::Bool, false, "false", "warnings fail the test too");
+        out.push_back(std::move(b.spec));
+    }
     return out;
 }
 

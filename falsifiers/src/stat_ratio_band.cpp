@@ -52,6 +52,14 @@ public:
         for (const int layer : layers) {
             const ActivationStats* sa = find_stats(ta, layer, *slot, last);
             const ActivationStats* sb = find_stats(tb, layer, *slot, last);
+            // A slot with no elements on a side was never measured there (a dump tree without
+            // that stage, a dense slot of an MoE layer): no ratio can be believed.
+            for (const auto& [st, name] : {std::pair{sa, pa}, std::pair{sb, pb}}) {
+                if (st != nullptr && st->count == 0) {
+                    throw NotMeasured("path " + name + " has no values for " + slot->name +
+                                      (layer >= 0 ? " in layer " + std::to_string(layer) : std::string()));
+                }
+            }
             reports::LayerMetric row;
             row.layer = layer;
             row.slot = slot->name;

@@ -145,6 +145,8 @@ public:
         return generations.at(path);
     }
     std::filesystem::path resolve_file(const std::string& name) override { return dir / name; }
+    std::optional<ContractFindings> findings;  // unset: the default (no contract)
+    ContractFindings contract_findings() override { return findings ? *findings : Evidence::contract_findings(); }
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -601,6 +603,45 @@ TEST(Metrics, KlDivergenceAndTopK) {
     EXPECT_EQ(top_k(std::vector<float>{0.5f, 3.0f, NAN, 3.0f, 1.0f}, 3), (std::vector<std::int64_t>{1, 3, 4}));
     EXPECT_EQ(top_k_overlap(a, b, 1), 0u);
     EXPECT_EQ(top_k_overlap(a, b, 3), 3u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// contract_valid
+
+TEST(ContractValid, FailsWithTheValidatorsMessagesAndPassesWithoutErrors) {
+    FakeEvidence ev;
+    auto f = bind(block({{"falsifier", S("contract_valid")}}));
+    EXPECT_TRUE(f->paths().empty());
+    ev.findings = ContractFindings{"c.yaml", {"[ERROR] SCHEMA-001: c.yaml:2:3: metadata.version is missing",
+                                              "[ERROR] HARNESS-004: c.yaml:9:14: unknown path `nowhere`"},
+                                   {"[WARN] SCHEMA-009: c.yaml:7:5: if_fails is empty"}};
+    const auto r = f->run(ev);
+    ASSERT_EQ(r.status, reports::Status::Fail);
+    EXPECT_EQ(r.message,
+              "c.yaml: the validator reports 2 error(s), 1 warning(s): [ERROR] SCHEMA-001: c.yaml:2:3: metadata.version "
+              "is missing; [ERROR] HARNESS-004: c.yaml:9:14: unknown path `nowhere`");
+    EXPECT_EQ(r.notes.size(), 3u);
+    EXPECT_EQ(r.metrics.at(0).second, 2.0);
+    EXPECT_EQ(r.metrics.at(1).second, 1.0);
+
+    ev.findings->errors.clear();
+    const auto ok = f->run(ev);
+    EXPECT_EQ(ok.status, reports::Status::Pass) << ok.message;
+    EXPECT_EQ(ok.message, "c.yaml is valid: 0 errors, 1 warning(s) (warnings allowed)");
+
+    auto strict = bind(block({{"falsifier", S("contract_valid")}, {"strict", S("true")}}));
+    const auto s = strict->run(ev);
+    ASSERT_EQ(s.status, reports::Status::Fail);
+    EXPECT_EQ(s.message, "c.yaml: the validator reports 0 error(s), 1 warning(s) (strict): [WARN] SCHEMA-009: c.yaml:7:5: "
+                         "if_fails is empty");
+    ev.findings->warnings.clear();
+    EXPECT_EQ(strict->run(ev).status, reports::Status::Pass);
+}
+
+TEST(ContractValid, EvidenceWithoutAContractIsAnError) {
+    FakeEvidence ev;
+    auto f = bind(block({{"falsifier", S("contract_valid")}}));
+    EXPECT_THROW(f->run(ev), std::runtime_error);
 }
 
 }  // namespace

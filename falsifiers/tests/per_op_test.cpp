@@ -2,6 +2,7 @@
 // order is named as `STAGE layer N`, a downstream red row never is, one-sided stages are listed
 // as not compared, and a length mismatch scores cosine 0.
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <string>
@@ -196,14 +197,33 @@ TEST(PerOp, AStageOnOneSideOnlyIsListedAsNotCompared) {
     EXPECT_NE(r.message.find("not compared: 3 stage(s) present on one side only"), std::string::npos) << r.message;
 }
 
-TEST(PerOp, EveryStageOneSidedComparesNothingAndFails) {
+TEST(PerOp, EveryStageOneSidedIsUnmeasured) {
     DumpEvidence ev;
     ev.dumps["a"] = make_dump();
     ev.dumps["b"] = StageDump();
     ev.dumps["b"].set({"made_up_stage", 0}, 0, {1.0f});
     const auto r = bind()->run(ev);
-    EXPECT_EQ(r.status, reports::Status::Fail);
-    EXPECT_NE(r.message.find("nothing compared"), std::string::npos) << r.message;
+    EXPECT_EQ(r.status, reports::Status::Unmeasured);
+    EXPECT_FALSE(r.first_failure);
+    EXPECT_TRUE(r.per_layer.empty());
+    EXPECT_NE(r.message.find("nothing compared: no selected stage is present on both a and b"), std::string::npos)
+        << r.message;
+    // Every selected stage of a is listed as not compared (b's one stage is no upstream stage).
+    EXPECT_EQ(r.notes.size(), 3u + 16u * kLayers);
+    EXPECT_NE(std::find(r.notes.begin(), r.notes.end(), "not compared: ffn_gate layer 2 (only in a)"), r.notes.end());
+}
+
+TEST(PerOp, OneSharedStageIsMeasured) {
+    // The same one-sided trees plus a single stage on both sides: measured, and it passes.
+    DumpEvidence ev;
+    ev.dumps["a"] = make_dump();
+    ev.dumps["b"] = StageDump();
+    const StageDump::Series& shared = *ev.dumps["a"].find({"ffn_up", 1});
+    for (std::uint32_t p = 0; p < shared.size(); ++p) ev.dumps["b"].set({"ffn_up", 1}, p, shared[p]);
+    const auto r = bind()->run(ev);
+    EXPECT_EQ(r.status, reports::Status::Pass) << r.message;
+    ASSERT_EQ(r.per_layer.size(), 1u);
+    EXPECT_EQ(r.per_layer[0].slot, "ffn_up");
 }
 
 TEST(PerOp, ALengthMismatchScoresCosineZero) {

@@ -51,11 +51,11 @@ std::string dump(const CheckResult& r) {
     return out;
 }
 
-TEST(Registry, HasTheTenFalsifiers) {
+TEST(Registry, HasTheBuiltinFalsifiers) {
     const std::vector<std::string> expected = {"sample_count_parity", "stat_ratio_band",     "slot_tolerance",
                                                "finite",              "logits_agreement",    "greedy_tokens_agree",
                                                "prefill_vs_decode",   "output_matches",      "reference_logits",
-                                               "per_op"};
+                                               "per_op",              "contract_valid"};
     EXPECT_EQ(reg().specs().size(), expected.size());
     for (const auto& name : expected) {
         const FalsifierSpec* spec = reg().find(name);
@@ -381,6 +381,7 @@ TEST(Registry, EachFalsifierAcceptsAMinimalGoodBinding) {
                m("min_cosine", s("0.99"))}),
         block({m("falsifier", s("per_op")), m("paths", seq({s("gguf"), s("apr")})), m("min_cosine", s("0.999")),
                m("stages", seq({s("attn_norm"), s("ffn_out")}))}),
+        block({m("falsifier", s("contract_valid")), m("strict", s("true"))}),
     };
     std::vector<std::string> seen;
     for (const auto& b : good) {

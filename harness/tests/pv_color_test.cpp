@@ -37,6 +37,7 @@ TEST(Color, ParseAndPaint) {
     EXPECT_ANY_THROW(cli::parse_color_mode("yes"));
     EXPECT_EQ(cli::paint("PASS", cli::Paint::Green, true), "\033[32mPASS\033[0m");
     EXPECT_EQ(cli::paint("FAIL", cli::Paint::Red, false), "FAIL");
+    EXPECT_EQ(cli::paint("UNMEASURED", cli::Paint::Magenta, true), "\033[35mUNMEASURED\033[0m");
 }
 
 class ValidateColor : public ::testing::Test {

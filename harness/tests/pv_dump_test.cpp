@@ -238,6 +238,32 @@ TEST_F(PerOpRun, AStageMissingOnOneSideIsListedAsNotCompared) {
     EXPECT_EQ(r.notes[0], "not compared: ffn_silu layer 0 (only in apr)");
 }
 
+TEST_F(PerOpRun, EverySelectedStageOnOneSideOnlyIsUnmeasured) {
+    // The tree lacks ffn_silu in every layer, and only ffn_silu is compared: nothing measured.
+    const fs::path ext = dump_gguf("ext");
+    std::vector<fs::path> silu;
+    for (const auto& e : fs::recursive_directory_iterator(ext)) {
+        if (e.path().filename() == "ffn_silu.bin") silu.push_back(e.path());
+    }
+    std::size_t removed = 0;
+    for (const auto& f : silu) removed += fs::remove(f) ? 1 : 0;
+    EXPECT_EQ(removed, static_cast<std::size_t>(64 * RunModels::get().n_layers));
+    write_text(contract_, contract_text({bound_test("PER-OP", "per_op, paths: [ext, apr], stages: [ffn_silu]")}));
+    const auto r = run_one({"ext=dumps=" + ext.string()});
+    EXPECT_EQ(r.status, reports::Status::Unmeasured) << r.message;
+    EXPECT_NE(r.message.find("nothing compared: no selected stage is present on both ext and apr"), std::string::npos)
+        << r.message;
+    EXPECT_EQ(r.notes.size(), static_cast<std::size_t>(RunModels::get().n_layers));
+    EXPECT_EQ(r.notes.at(0), "not compared: ffn_silu layer 0 (only in apr)");
+    // pv run: exit 1 (UNMEASURED is not allowed by this suite), counted apart.
+    const auto pv = run_pv({"run", contract_.string(), "--suite", suite_.string(), "--path", "ext=dumps=" + ext.string(),
+                            "--format", "none"});
+    EXPECT_EQ(pv.code, 1) << pv.out;
+    EXPECT_NE(pv.out.find("1 tests, 0 evaluated: 0 passed, 0 failed, 0 errors, 0 skipped, 0 unbound, 1 unmeasured"),
+              std::string::npos)
+        << pv.out;
+}
+
 TEST_F(PerOpRun, ATruncatedFileIsAnErrorNamingItAndAPositionMismatchToo) {
     const fs::path ext = dump_gguf("ext");
     write_text(contract_, contract_text({bound_test("PER-OP", "per_op, paths: [ext, apr]")}));

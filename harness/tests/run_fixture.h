@@ -56,19 +56,22 @@ inline void write_text(const std::filesystem::path& p, const std::string& text) 
 
 /// A suite over the tiny models: apr (F32 APR, full_sequence, dequant), gguf (F32 GGUF,
 /// incremental, ggml), gguf_q8 (Q8_0, incremental, ggml), gguf_cuda (F32 GGUF on cuda),
-/// missing (a model file that does not exist). `input` is the `prompt:` / `tokens:` line.
+/// missing (a model file that does not exist: an error), fixture (an absent model marked
+/// `optional: true`: skipped). `input` is the `prompt:` / `tokens:` line.
 inline std::string suite_text(const std::string& input = "tokens: [40, 41, 42, 43, 44, 45, 46, 47]") {
     const RunModels& m = RunModels::get();
     return input + "\n"
            "models:\n"
            "  apr: " + m.apr.string() + "\n"
            "  f32: " + m.gguf_f32.string() + "\n"
+           "  absent: {file: " + (m.dir / "no-such-fixture.gguf").string() + ", optional: true}\n"
            "paths:\n"
            "  apr:       {model: apr, backend: cpu, mode: full_sequence, matmul: dequant, threads: 1}\n"
            "  gguf:      {model: f32, backend: cpu, mode: incremental, matmul: ggml, threads: 1}\n"
            "  gguf_q8:   {model: " + m.gguf_q8.string() + ", mode: incremental, matmul: ggml, threads: 1}\n"
            "  gguf_cuda: {model: f32, backend: cuda, mode: incremental, matmul: ggml}\n"
-           "  missing:   {model: " + (m.dir / "no-such-model.gguf").string() + ", mode: incremental}\n";
+           "  missing:   {model: " + (m.dir / "no-such-model.gguf").string() + ", mode: incremental}\n"
+           "  fixture:   {model: absent, mode: incremental}\n";
 }
 
 /// A contract (kind pattern) holding `tests`, each a YAML list item written at two spaces.

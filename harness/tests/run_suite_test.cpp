@@ -166,6 +166,64 @@ TEST(Suite, PathOptionAddsOrOverrides) {
     EXPECT_THROW(apply_path_option(s, "gguf=inject=1:ffn_gate:scale=inf"), SuiteError);
 }
 
+TEST(Suite, OptionalModels) {
+    const SuiteConfig s = parse(
+        "models:\n"
+        "  real: /m/real.gguf\n"
+        "  fixture: {file: ref.gguf, optional: true}\n"
+        "  plain: {file: plain.gguf}\n"
+        "  notopt: {file: n.gguf, optional: false}\n"
+        "paths:\n"
+        "  a: {model: real}\n"
+        "  b: {model: fixture}\n"
+        "  c: {model: plain}\n"
+        "  d: {model: /m/direct.gguf}\n"
+        "  e: {model: notopt}\n");
+    EXPECT_EQ(s.models.at(1).second, "/base/ref.gguf");
+    EXPECT_EQ(s.optional_models, std::vector<std::string>{"fixture"});
+    EXPECT_FALSE(s.find_path("a")->optional);
+    EXPECT_TRUE(s.find_path("b")->optional);
+    EXPECT_EQ(s.find_path("b")->model, "/base/ref.gguf");
+    EXPECT_FALSE(s.find_path("c")->optional);
+    EXPECT_FALSE(s.find_path("d")->optional);
+    EXPECT_FALSE(s.find_path("e")->optional);
+    // --path model= to another model takes that model's flag.
+    SuiteConfig o = s;
+    apply_path_option(o, "b=model=real");
+    EXPECT_FALSE(o.find_path("b")->optional);
+    apply_path_option(o, "a=model=fixture");
+    EXPECT_TRUE(o.find_path("a")->optional);
+
+    EXPECT_NE(error_of("models:\n  f: {file: x.gguf, optional: yes}\n").find("s.cfg:2:31: models.f.optional: expected true or false"),
+              std::string::npos)
+        << error_of("models:\n  f: {file: x.gguf, optional: yes}\n");
+    EXPECT_NE(error_of("models:\n  f: {file: x.gguf, optinal: true}\n").find("unknown key `optinal` (did you mean `optional`?)"),
+              std::string::npos);
+    EXPECT_NE(error_of("models:\n  f: {optional: true}\n").find("s.cfg:2:6: models.f: `file` is required"),
+              std::string::npos)
+        << error_of("models:\n  f: {optional: true}\n");
+}
+
+TEST(Suite, AllowUnmeasured) {
+    const SuiteConfig s = parse(
+        "contracts:\n"
+        "  - {file: a.yaml, allow_unmeasured: true}\n"
+        "  - {file: b.yaml, allow_unmeasured: [T-1, T-2]}\n"
+        "  - {file: c.yaml}\n"
+        "  - {file: d.yaml, allow_unmeasured: false}\n");
+    ASSERT_EQ(s.contracts.size(), 4u);
+    EXPECT_TRUE(s.contracts[0].allows_unmeasured("ANY"));
+    EXPECT_TRUE(s.contracts[1].allows_unmeasured("T-2"));
+    EXPECT_FALSE(s.contracts[1].allows_unmeasured("T-3"));
+    EXPECT_FALSE(s.contracts[2].allows_unmeasured("T-1"));
+    EXPECT_FALSE(s.contracts[3].allows_unmeasured("T-1"));
+    EXPECT_NE(error_of("contracts:\n  - {file: a.yaml, allow_unmeasured: maybe}\n").find("s.cfg:2:38: allow_unmeasured: expected true or false"),
+              std::string::npos)
+        << error_of("contracts:\n  - {file: a.yaml, allow_unmeasured: maybe}\n");
+    EXPECT_NE(error_of("contracts:\n  - {file: a.yaml, allow_unmeasured: {x: 1}}\n").find("expected true, false or a list of test ids"),
+              std::string::npos);
+}
+
 TEST(Suite, TheProjectSuiteParses) {
     const auto file = std::filesystem::path(PARITY_SOURCE_DIR) / "ctest.cfg";
     const SuiteConfig s = load_suite(file);
@@ -176,6 +234,13 @@ TEST(Suite, TheProjectSuiteParses) {
     EXPECT_EQ(s.find_path("gguf")->mode, ForwardMode::Incremental);
     EXPECT_EQ(s.find_path("gguf_cuda")->backend, BackendKind::Cuda);
     EXPECT_FALSE(s.contracts.empty());
+    // The fixture models are optional (CI without ../shared/fixtures stays green); ours are not.
+    EXPECT_TRUE(s.find_path("ref_qwen2_f32")->optional);
+    EXPECT_TRUE(s.find_path("ref_llama_q4km")->optional);
+    EXPECT_FALSE(s.find_path("apr")->optional);
+    for (const auto& p : s.paths) {
+        EXPECT_EQ(p.optional, p.name.rfind("ref_", 0) == 0) << p.name;
+    }
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "reports/describe.h"
+#include "reports/html_heatmap.h"
 #include "reports/svg_chart.h"
 #include "reports/text.h"
 
@@ -16,14 +17,14 @@ namespace {
 
 constexpr std::size_t kMaxListedRows = 20;  // longer lists are in the chart and report.json
 
-// Status colours: pass green, fail red, error orange, skipped grey, unbound amber.
+// Status colours: pass green, fail red, error orange, skipped grey, unbound amber, unmeasured purple.
 constexpr std::string_view kStyle = R"css(
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:980px;padding:16px;color:#1f2937;background:#f3f4f6}
 h1{font-size:22px;margin:0 0 6px}h2{font-size:16px;margin:0 0 8px;overflow-wrap:anywhere}
 code,pre{font:12px/1.4 ui-monospace,Menlo,Consolas,monospace}
 pre{background:#111827;color:#f9fafb;padding:8px;border-radius:4px;white-space:pre-wrap;overflow-wrap:anywhere;margin:8px 0 0}
 .run{color:#4b5563;margin:2px 0;overflow-wrap:anywhere}.sum{font-size:16px;margin:8px 0}
-.pass{--c:#15803d}.fail{--c:#b91c1c}.error{--c:#c2410c}.skipped{--c:#6b7280}.unbound{--c:#a16207}
+.pass{--c:#15803d}.fail{--c:#b91c1c}.error{--c:#c2410c}.skipped{--c:#6b7280}.unbound{--c:#a16207}.unmeasured{--c:#7e22ce}
 .c{color:var(--c);font-weight:600}.z{opacity:.45}
 .badge{display:inline-block;background:var(--c);color:#fff;border-radius:3px;padding:0 6px;font-size:12px;font-weight:600;vertical-align:middle}
 .card{background:#fff;border:1px solid #e5e7eb;border-left:5px solid var(--c);border-radius:6px;padding:12px;margin:12px 0}
@@ -38,6 +39,9 @@ table{border-collapse:collapse;margin:8px 0;background:#fff}td,th{border:1px sol
 .s0{color:#2563eb;fill:#2563eb;stroke:#2563eb}.s1{color:#7c3aed;fill:#7c3aed;stroke:#7c3aed}
 .s2{color:#0891b2;fill:#0891b2;stroke:#0891b2}.s3{color:#db2777;fill:#db2777;stroke:#db2777}
 .s4{color:#65a30d;fill:#65a30d;stroke:#65a30d}.s5{color:#ea580c;fill:#ea580c;stroke:#ea580c}
+.hm{overflow-x:auto}.hm table{font-size:11px}.hm th span{writing-mode:vertical-rl;transform:rotate(180deg)}
+.hm td{text-align:right;color:#111827;min-width:40px}.hm td.na{background:#f9fafb}.hm td.red{font-weight:700}
+.hm td.first{outline:3px solid #111827;outline-offset:-3px}
 .s6{color:#4b5563;fill:#4b5563;stroke:#4b5563}.s7{color:#0d9488;fill:#0d9488;stroke:#0d9488}
 )css";
 
@@ -76,7 +80,9 @@ void write_header(const RunReport& report, std::ostream& out) {
     out << "<p class=\"sum\">" << s.total << " tests, " << s.evaluated()
         << " evaluated: " << count(s.passed, "passed", "pass") << ", " << count(s.failed, "failed", "fail")
         << ", " << count(s.errors, "errors", "error") << ", " << count(s.skipped, "skipped", "skipped")
-        << ", " << count(s.unbound, "unbound", "unbound") << "</p></header>\n";
+        << ", " << count(s.unbound, "unbound", "unbound") << ", " << count(s.unmeasured, "unmeasured", "unmeasured");
+    if (s.unmeasured_allowed > 0) out << " (" << s.unmeasured_allowed << " allowed)";
+    out << "</p></header>\n";
 }
 
 void write_index(const RunReport& report, std::ostream& out) {
@@ -123,6 +129,12 @@ void write_card(const TestResult& r, std::size_t index, std::ostream& out) {
     out << "<section class=\"card " << status_class(r.status) << "\" id=\"t" << index + 1 << "\">\n<h2>"
         << badge(r.status) << " " << escape_xml(r.id) << "</h2>\n";
     if (!r.message.empty()) out << "<p class=\"msg\">" << escape_xml(r.message) << "</p>\n";
+    if (r.status == Status::Unmeasured) {
+        out << "<p class=\"run\">" << (r.allow_unmeasured ? "unmeasured, allowed by the suite (allow_unmeasured)"
+                                                            : "unmeasured: the run exits 1 (the suite does not allow it)")
+            << "</p>\n";
+    }
+    for (const auto& note : r.notes) out << "<p class=\"run\">" << escape_xml(note) << "</p>\n";
     out << "<dl>";
     const auto item = [&](std::string_view term, const std::string& value) {
         if (!value.empty()) out << "<dt>" << term << "</dt><dd>" << escape_xml(value) << "</dd>";
@@ -145,7 +157,9 @@ void write_card(const TestResult& r, std::size_t index, std::ostream& out) {
         }
         out << "</table>\n";
     }
-    if (!r.per_layer.empty()) {
+    if (const std::string heatmap = html_stage_heatmap(r); !heatmap.empty()) {
+        out << heatmap << "\n";
+    } else if (!r.per_layer.empty()) {
         out << svg_layer_chart(r) << "\n";
         write_chart_notes(r, out);
     }
@@ -160,7 +174,8 @@ void write_html(const RunReport& report, std::ostream& out) {
     out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
         << "<title>Parity report: " << s.total << " tests, " << s.failed << " failed, " << s.errors
-        << " errors</title>\n<style>" << kStyle << "</style>\n</head>\n<body>\n";
+        << " errors" << (s.unmeasured > 0 ? ", " + std::to_string(s.unmeasured) + " unmeasured" : std::string())
+        << "</title>\n<style>" << kStyle << "</style>\n</head>\n<body>\n";
     write_header(report, out);
     write_index(report, out);
     out << "<main>\n";

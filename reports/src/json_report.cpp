@@ -69,6 +69,7 @@ Json test_json(const TestResult& r) {
             {"repro", text(r.repro)},
             {"seconds", number(r.seconds)}};
     if (!r.notes.empty()) doc["notes"] = texts(r.notes);
+    if (r.status == Status::Unmeasured) doc["allow_unmeasured"] = r.allow_unmeasured;
     return doc;
 }
 
@@ -109,6 +110,8 @@ void write_json(const RunReport& report, std::ostream& out) {
           {"errors", s.errors},
           {"skipped", s.skipped},
           {"unbound", s.unbound},
+          {"unmeasured", s.unmeasured},
+          {"unmeasured_allowed", s.unmeasured_allowed},
           {"exit_code", exit_code(report)}}},
         {"tests", std::move(tests)},
     };

@@ -15,14 +15,22 @@ namespace {
 
 constexpr std::size_t kMaxListedRows = 50;  // longer per-layer lists are in report.json
 
+/// An UNMEASURED test is a <failure type="UNMEASURED"> (it fails the run) or, when the suite
+/// allows it, a <skipped type="UNMEASURED">; the `unmeasured` attribute counts them apart.
+bool unmeasured_fails(const TestResult& r) { return r.status == Status::Unmeasured && !r.allow_unmeasured; }
+
 struct Counts {
-    std::size_t tests = 0, failures = 0, errors = 0, skipped = 0;
+    std::size_t tests = 0, failures = 0, errors = 0, skipped = 0, unmeasured = 0;
     double seconds = 0.0;
     void add(const TestResult& r, double secs) {
         ++tests;
-        if (r.status == Status::Fail) ++failures;
+        if (r.status == Status::Fail || unmeasured_fails(r)) ++failures;
         if (r.status == Status::Error) ++errors;
         if (r.status == Status::Skipped || r.status == Status::Unbound) ++skipped;
+        if (r.status == Status::Unmeasured) {
+            ++unmeasured;
+            if (r.allow_unmeasured) ++skipped;
+        }
         seconds += secs;
     }
 };
@@ -47,7 +55,8 @@ std::string attr(std::string_view name, std::string_view value) {
 
 std::string count_attrs(const Counts& c) {
     return attr("tests", std::to_string(c.tests)) + attr("failures", std::to_string(c.failures)) +
-           attr("errors", std::to_string(c.errors)) + attr("skipped", std::to_string(c.skipped));
+           attr("errors", std::to_string(c.errors)) + attr("skipped", std::to_string(c.skipped)) +
+           attr("unmeasured", std::to_string(c.unmeasured));
 }
 
 /// The text inside <failure> and <error>: what failed, where, the numbers, and the repro line.
@@ -105,6 +114,17 @@ void write_testcase(const TestResult& r, std::ostream& out) {
         case Status::Unbound:
             out << "      <skipped" << attr("message", "unbound: no harness binding") << "/>\n";
             break;
+        case Status::Unmeasured: {
+            const std::string message = "unmeasured: " + (r.message.empty() ? std::string("no data") : r.message);
+            if (r.allow_unmeasured) {
+                out << "      <skipped" << attr("type", "UNMEASURED") << attr("message", message + " (allowed by the suite)")
+                    << "/>\n";
+            } else {
+                out << "      <failure" << attr("type", "UNMEASURED") << attr("message", message) << ">"
+                    << escape_xml(details(r)) << "</failure>\n";
+            }
+            break;
+        }
     }
     if (!r.repro.empty())
         out << "      <system-out>" << escape_xml("repro: " + r.repro + "\n") << "</system-out>\n";

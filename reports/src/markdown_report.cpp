@@ -83,16 +83,13 @@ std::string code_block(std::string_view raw, std::string_view info) {
     return fence + std::string(info) + "\n" + text + "\n" + fence + "\n";
 }
 
-std::string summary_line(const Summary& s) {
-    return std::to_string(s.total) + " tests, " + std::to_string(s.evaluated()) +
-           " evaluated: " + std::to_string(s.passed) + " passed, " + std::to_string(s.failed) + " failed, " +
-           std::to_string(s.errors) + " errors, " + std::to_string(s.skipped) + " skipped, " +
-           std::to_string(s.unbound) + " unbound";
-}
-
 void write_section(const TestResult& r, std::ostream& out) {
     out << "\n## " << to_string(r.status) << ": " << inline_text(r.id) << "\n\n";
     out << "- message: " << inline_text(r.message) << "\n";
+    if (r.status == Status::Unmeasured) {
+        out << "- unmeasured: " << (r.allow_unmeasured ? "allowed by the suite (`allow_unmeasured`)" : "not allowed: the run exits 1")
+            << "\n";
+    }
     if (const auto d = first_divergence(r))
         out << "- first divergence: " << inline_text(describe_divergence(*d)) << "\n";
     if (!r.contract.empty()) out << "- contract: " << inline_text(r.contract) << "\n";
@@ -155,7 +152,7 @@ void write_markdown(const RunReport& report, std::ostream& out) {
     out << "- duration: " << format_number(report.seconds, 4) << " s\n";
     if (!report.command.empty()) out << "- command: " << code_span(report.command) << "\n";
     out << "- exit code: " << exit_code(report) << "\n\n";
-    out << summary_line(report.summary()) << "\n";
+    out << describe_summary(report.summary()) << "\n";
     if (report.results.empty()) return;
 
     out << "\n| status | id | falsifier | message | first divergence |\n|---|---|---|---|---|\n";
@@ -166,7 +163,7 @@ void write_markdown(const RunReport& report, std::ostream& out) {
             << (d ? inline_text(describe_divergence(*d)) : std::string()) << " |\n";
     }
     for (const auto& r : report.results) {
-        if (is_failure(r.status)) write_section(r, out);
+        if (is_failure(r.status) || r.status == Status::Unmeasured) write_section(r, out);
     }
 }
 

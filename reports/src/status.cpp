@@ -6,12 +6,13 @@
 namespace parity::reports {
 
 namespace {
-constexpr std::array<std::pair<Status, std::string_view>, 5> kNames{{
+constexpr std::array<std::pair<Status, std::string_view>, 6> kNames{{
     {Status::Pass, "PASS"},
     {Status::Fail, "FAIL"},
     {Status::Skipped, "SKIPPED"},
     {Status::Unbound, "UNBOUND"},
     {Status::Error, "ERROR"},
+    {Status::Unmeasured, "UNMEASURED"},
 }};
 }  // namespace
 

@@ -47,7 +47,7 @@ std::size_t occurrences(const std::string& text, const std::string& what) {
 
 TEST(MarkdownReport, SummaryLine) {
     const std::string md = render(testing::sample_report());
-    EXPECT_NE(md.find("\n6 tests, 3 evaluated: 1 passed, 2 failed, 1 errors, 1 skipped, 1 unbound\n"),
+    EXPECT_NE(md.find("\n6 tests, 3 evaluated: 1 passed, 2 failed, 1 errors, 1 skipped, 1 unbound, 0 unmeasured\n"),
               std::string::npos)
         << md;
     EXPECT_EQ(md.rfind("# Parity report\n", 0), 0u);
@@ -135,7 +135,7 @@ TEST(MarkdownReport, CommandInCodeSpan) {
 
 TEST(MarkdownReport, EmptyRunHasNoTable) {
     const std::string md = render(RunReport{});
-    EXPECT_NE(md.find("0 tests, 0 evaluated: 0 passed, 0 failed, 0 errors, 0 skipped, 0 unbound\n"),
+    EXPECT_NE(md.find("0 tests, 0 evaluated: 0 passed, 0 failed, 0 errors, 0 skipped, 0 unbound, 0 unmeasured\n"),
               std::string::npos);
     EXPECT_EQ(md.find("| status |"), std::string::npos);
 }

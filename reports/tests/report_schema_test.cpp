@@ -29,11 +29,17 @@ json render(const RunReport& report) {
     return json::parse(out.str());
 }
 
-/// The sample report with the optional keys too: per-layer details and notes (per_op writes them).
+/// The sample report with the optional keys too: per-layer details and notes (per_op writes them),
+/// and an UNMEASURED test (allow_unmeasured).
 RunReport full_report() {
     RunReport r = testing::sample_report();
     r.results.at(0).per_layer.at(0).details = {{"max_abs", 0.5}, {"worst_position", 3.0}, {"positions", 7.0}};
     r.results.at(0).notes = {"not compared: attn_out_proj (only in A)"};
+    TestResult unmeasured = r.results.at(3);
+    unmeasured.id = "FALSIFY-B-003";
+    unmeasured.status = Status::Unmeasured;
+    unmeasured.allow_unmeasured = true;
+    r.results.push_back(unmeasured);
     return r;
 }
 
@@ -61,7 +67,7 @@ TEST(ReportSchema, BrokenReportsFail) {
     doc = good;
     doc["tests"][0]["status"] = "MAYBE";
     EXPECT_EQ(schema().validate(doc),
-              std::vector<std::string>{R"($.tests[0].status: "MAYBE" is not one of ["PASS","FAIL","ERROR","SKIPPED","UNBOUND"])"});
+              std::vector<std::string>{R"($.tests[0].status: "MAYBE" is not one of ["PASS","FAIL","ERROR","SKIPPED","UNBOUND","UNMEASURED"])"});
     doc = good;
     doc["summary"]["exit_code"] = 3;
     EXPECT_EQ(schema().validate(doc), std::vector<std::string>{R"($.summary.exit_code: 3 is not one of [0,1,77])"});

@@ -11,7 +11,9 @@
 //
 // Verdicts a falsifier returns (reports::TestResult):
 //   status         PASS or FAIL; SKIPPED when something it needs is absent here (a reference
-//                  file); ERROR is set by the runner when run() throws.
+//                  file); UNMEASURED when a path did not produce the data it needs (per_op
+//                  with every stage on one side only); ERROR is set by the runner when run()
+//                  throws.
 //   message        one line saying why.
 //   metrics        summary numbers (worst ratio, cosine, ...), in display order.
 //   per_layer      one row per compared (layer, slot) with its metric and bounds; model-level
@@ -21,8 +23,10 @@
 //   paths          the suite paths it read.
 // The runner adds the test's id, texts, labels, the repro line and the time.
 //
-// Exceptions from Evidence: PathUnavailable (a path that cannot run here: model file missing,
-// CUDA not built or no device) makes the test SKIPPED; anything else makes it ERROR.
+// Exceptions from Evidence: PathUnavailable (a path that cannot run here: an optional model
+// file missing, CUDA not built or no device) makes the test SKIPPED; NotMeasured (the path
+// cannot produce what was asked: a dump tree asked for trace statistics) makes it UNMEASURED;
+// anything else makes it ERROR.
 
 #include <cstdint>
 #include <filesystem>
@@ -46,6 +50,21 @@ namespace parity::falsifiers {
 class PathUnavailable : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
+};
+
+/// A path that ran (or was read) but does not hold the data a test needs, e.g. the trace
+/// statistics of an external dump tree that holds only stage tensors; what() says what is
+/// missing where (the test is UNMEASURED, never a pass).
+class NotMeasured : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// What the contract validator (`pv validate`) says of the contract a test comes from.
+struct ContractFindings {
+    std::string file;                   ///< the contract file, as the runner loaded it
+    std::vector<std::string> errors;    ///< one line each: "[ERROR] SCHEMA-008: FILE:LINE:COL: message"
+    std::vector<std::string> warnings;  ///< one line each: "[WARN] ..."
 };
 
 /// Which input a test feeds a path: the suite's input (prompt or token ids) unless the binding
@@ -92,6 +111,10 @@ public:
     /// (an error when the tree does not hold tokens.size() positions). The default throws
     /// std::runtime_error: evidence without stage tensors.
     virtual const StageDump& stages(const std::string& path, std::span<const std::int32_t> tokens);
+    /// The validator's findings on the running test's contract file, read from disk again (the
+    /// runner owns the validator; falsifiers cannot depend on it). The default throws
+    /// std::runtime_error: evidence without a contract.
+    virtual ContractFindings contract_findings();
 };
 
 /// One bound falsification test, ready to run.
@@ -116,7 +139,7 @@ private:
     BoundParams params_;
 };
 
-/// Attaches the ten built-in implementations to `registry` by name.
+/// Attaches the built-in implementations to `registry` by name.
 void attach_builtin_falsifiers(Registry& registry);
 
 /// Registry::builtin() with the implementations attached (done once, thread-safe).

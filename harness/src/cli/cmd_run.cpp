@@ -3,8 +3,9 @@
 // Validates the contracts, runs every bound falsification test against the suite's paths
 // (each path's trace, logits and generations computed once and shared), prints a summary table
 // and writes the reports. docs/running.md describes it all.
-// Exit: 0 every evaluated test passed, 1 any FAIL or ERROR, 2 bad usage or input, 77 nothing
-// evaluated (everything skipped or unbound).
+// Exit: 0 every evaluated test passed, 1 any FAIL or ERROR (or UNMEASURED the suite does not
+// allow), 2 bad usage or input, 77 nothing evaluated (everything skipped, unbound or allowed
+// unmeasured).
 
 #include <algorithm>
 #include <ostream>
@@ -54,7 +55,10 @@ std::string one_line(std::string s, std::size_t max) {
     return s;
 }
 
-/// The status column: the status word, coloured when `color`, padded to 8 columns.
+/// The status column's width (UNMEASURED, the one longer word, pushes its row's id right).
+constexpr std::size_t kStatusWidth = 8;
+
+/// The status column: the status word, coloured when `color`, padded to kStatusWidth columns.
 std::string status_cell(reports::Status status, bool color) {
     const std::string_view word = reports::to_string(status);
     Paint p = Paint::Dim;
@@ -64,8 +68,9 @@ std::string status_cell(reports::Status status, bool color) {
         case reports::Status::Error: p = Paint::BoldRed; break;
         case reports::Status::Skipped: p = Paint::Yellow; break;
         case reports::Status::Unbound: p = Paint::Dim; break;
+        case reports::Status::Unmeasured: p = Paint::Magenta; break;
     }
-    return paint(word, p, color) + std::string(word.size() < 8 ? 8 - word.size() : 0, ' ');
+    return paint(word, p, color) + std::string(word.size() < kStatusWidth ? kStatusWidth - word.size() : 0, ' ');
 }
 
 std::string fmt_num(double v) {
@@ -181,7 +186,11 @@ int run_run(const std::vector<std::string>& args, Io io) {
         for (const auto* pp : used) {
             const run::PathSpec& p = *pp;
             io.out << "  " << pad(p.name, w) << "  " << run::describe(p);
-            if (const auto why = cache.unavailable(p.name)) io.out << "  [unavailable here]";
+            if (cache.missing_file(p.name)) {
+                io.out << "  [file missing: its tests are ERROR]";
+            } else if (cache.unavailable(p.name)) {
+                io.out << "  [unavailable here]";
+            }
             io.out << "\n";
         }
     }
@@ -194,12 +203,15 @@ int run_run(const std::vector<std::string>& args, Io io) {
         wid = std::max(wid, r.id.size());
         wfal = std::max(wfal, r.falsifier.size());
     }
-    io.out << pad("STATUS", 8) << " " << pad("ID", wid) << "  " << pad("FALSIFIER", wfal) << "  MESSAGE\n";
+    io.out << pad("STATUS", kStatusWidth) << " " << pad("ID", wid) << "  " << pad("FALSIFIER", wfal) << "  MESSAGE\n";
     for (const auto& r : report.results) {
         io.out << status_cell(r.status, color) << " " << pad(r.id, wid) << "  "
                << pad(r.falsifier.empty() ? "-" : r.falsifier, wfal) << "  " << one_line(r.message, 220) << "\n";
-        if (reports::is_failure(r.status)) {
-            const std::string indent(9, ' ');
+        if (reports::is_failure(r.status) || r.status == reports::Status::Unmeasured) {
+            const std::string indent(kStatusWidth + 1, ' ');
+            if (r.status == reports::Status::Unmeasured && r.allow_unmeasured) {
+                io.out << indent << "allowed by the suite (allow_unmeasured): does not fail the run\n";
+            }
             if (const auto d = reports::first_divergence(r)) {
                 io.out << indent << "first divergence: " << one_line(reports::describe_divergence(*d), 200) << "\n";
             }
@@ -207,9 +219,7 @@ int run_run(const std::vector<std::string>& args, Io io) {
         }
     }
     const reports::Summary s = report.summary();
-    io.out << "\n"
-           << s.total << " tests, " << s.evaluated() << " evaluated: " << s.passed << " passed, " << s.failed
-           << " failed, " << s.errors << " errors, " << s.skipped << " skipped, " << s.unbound << " unbound\n";
+    io.out << "\n" << reports::describe_summary(s) << "\n";
     const run::CacheStats& cs = cache.stats();
     io.out << "computed once and shared: " << cs.traces << " traced passes, " << cs.logits << " logits passes, "
            << cs.generations << " generations (" << cs.models_loaded << " models loaded) in "

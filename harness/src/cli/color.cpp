@@ -20,6 +20,7 @@ std::string_view sgr(Paint colour) noexcept {
         case Paint::BoldRed: return "\033[1;31m";
         case Paint::Yellow: return "\033[33m";
         case Paint::Dim: return "\033[2m";
+        case Paint::Magenta: return "\033[35m";
     }
     return "";
 }

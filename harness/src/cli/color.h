@@ -31,7 +31,9 @@ bool use_color(ColorMode mode, const Terminal& terminal) noexcept;
 /// std::cout (a string stream is never a terminal); the variables come from the environment.
 bool use_color(ColorMode mode, const std::ostream& out);
 
-enum class Paint { Green, Red, BoldRed, Yellow, Dim };
+/// Verdict colours: PASS green, FAIL red, ERROR bold red, SKIPPED yellow, UNBOUND dim,
+/// UNMEASURED magenta (neither a pass nor a plain failure).
+enum class Paint { Green, Red, BoldRed, Yellow, Dim, Magenta };
 
 /// `text` wrapped in the colour's SGR sequence and a reset when `on`; else `text` unchanged.
 std::string paint(std::string_view text, Paint colour, bool on);

@@ -105,7 +105,25 @@ struct PathCache::PathState {
 PathCache::PathCache(const SuiteConfig& suite) : suite_(suite) {}
 PathCache::~PathCache() = default;
 
-void PathCache::set_contract(const std::filesystem::path& contract_file) { contract_dir_ = contract_file.parent_path(); }
+void PathCache::set_contract(const std::filesystem::path& contract_file) {
+    contract_file_ = contract_file;
+    contract_dir_ = contract_file.parent_path();
+}
+
+std::optional<std::string> PathCache::missing_file(const std::string& path) const {
+    const PathSpec* spec = suite_.find_path(path);
+    if (spec == nullptr) return std::nullopt;
+    std::error_code ec;
+    const std::string where = spec->origin.empty() ? "--path" : spec->origin;
+    if (!spec->dumps.empty()) {
+        if (std::filesystem::is_directory(spec->dumps, ec)) return std::nullopt;
+        return where + ": path " + path + ": dump tree " + spec->dumps + " not found";
+    }
+    if (spec->optional || std::filesystem::is_regular_file(spec->model, ec)) return std::nullopt;
+    std::string hint;
+    if (spec->origin != "--path") hint = " (a model marked `optional: true` in the suite is skipped when absent)";
+    return where + ": path " + path + ": model file " + spec->model + " not found" + hint;
+}
 
 std::optional<std::string> PathCache::unavailable(const std::string& path) const {
     const PathSpec* spec = suite_.find_path(path);
@@ -116,6 +134,7 @@ std::optional<std::string> PathCache::unavailable(const std::string& path) const
         return std::nullopt;
     }
     if (!std::filesystem::is_regular_file(spec->model, ec)) {
+        if (spec->optional) return "path " + path + ": the optional model file " + spec->model + " is absent";
         return "path " + path + ": model file " + spec->model + " not found";
     }
     if (spec->backend == BackendKind::Cuda) {
@@ -129,6 +148,7 @@ std::optional<std::string> PathCache::unavailable(const std::string& path) const
 
 PathCache::PathState& PathCache::state(const std::string& path) {
     if (const auto it = paths_.find(path); it != paths_.end()) return *it->second;
+    if (const auto missing = missing_file(path)) throw std::runtime_error(*missing);
     if (const auto why = unavailable(path)) {
         if (suite_.find_path(path) == nullptr) throw std::runtime_error(*why);
         throw falsifiers::PathUnavailable(*why);
@@ -147,8 +167,8 @@ PathCache::PathState& PathCache::state(const std::string& path) {
 
 Session& PathCache::session(PathState& st, std::size_t needed_context) {
     if (!st.model) {
-        throw std::runtime_error("path " + st.spec->name + " is a dump tree (dumps:): it has no model, only stage "
-                                 "tensors (compare it with per_op)");
+        throw falsifiers::NotMeasured("path " + st.spec->name + " is a dump tree (dumps:): it holds the stage tensors "
+                                      "of one run, not the logits of every position or generations");
     }
     if (!st.session || static_cast<std::size_t>(st.session->capacity()) < needed_context) {
         SessionOptions o;
@@ -222,7 +242,7 @@ const ForwardTrace& PathCache::trace(const std::string& path, std::span<const st
         // A dump tree's statistics come from its stage values (every position, as a full
         // sequence); it holds one run, so no other mode can be asked of it.
         if (mode) {
-            throw std::runtime_error("path " + path + " is a dump tree (dumps:): it holds one run, not one per mode");
+            throw falsifiers::NotMeasured("path " + path + " is a dump tree (dumps:): it holds one run, not one per mode");
         }
         const StageDump& d = stages(path, tokens);
         ForwardTrace t = trace_from_stages(d, tokens, config(path).n_layers);
@@ -286,6 +306,27 @@ std::filesystem::path PathCache::resolve_file(const std::string& name) {
     const std::filesystem::path p(expand_variables(name, "reference file"));
     if (p.is_absolute() || contract_dir_.empty()) return p.lexically_normal();
     return (contract_dir_ / p).lexically_normal();
+}
+
+falsifiers::ContractFindings PathCache::contract_findings() {
+    if (contract_file_.empty()) throw std::runtime_error("contract_valid: no contract file is being run");
+    falsifiers::ContractFindings out;
+    out.file = contract_file_.string();
+    contract::Contract c;
+    try {
+        c = contract::load_contract_file(contract_file_);
+    } catch (const std::exception& e) {
+        out.errors.push_back(e.what());  // unreadable or not YAML: the validator's first message
+        return out;
+    }
+    contract::ValidateOptions options;
+    options.registry = &falsifiers::runtime_registry();
+    options.known_paths = suite_.path_names();
+    for (const auto& f : contract::validate_contract(c, options)) {
+        if (f.severity == contract::Severity::Error) out.errors.push_back(contract::format_finding(f, out.file));
+        if (f.severity == contract::Severity::Warning) out.warnings.push_back(contract::format_finding(f, out.file));
+    }
+    return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -370,6 +411,7 @@ Plan plan_run(const RunRequest& request) {
                     if (std::find(pt.labels.begin(), pt.labels.end(), l) == pt.labels.end()) pt.labels.push_back(l);
                 }
                 if (entry->timeout) pt.timeout = *entry->timeout;
+                pt.allow_unmeasured = entry->allows_unmeasured(id);
             }
             if (pt.timeout == 0.0) pt.timeout = plan.suite.timeout;
             bool gpu = false;
@@ -402,6 +444,17 @@ Plan plan_run(const RunRequest& request) {
             plan.tests.push_back(std::move(pt));
         }
     }
+    // A test id in `allow_unmeasured` that its contract does not have is a typo.
+    for (const auto& c : plan.contracts) {
+        const auto it = entries.find(canonical_text(c->file));
+        if (it == entries.end()) continue;
+        for (const auto& id : it->second->allow_unmeasured) {
+            const auto& tests = c->falsification_tests.value;
+            if (std::none_of(tests.begin(), tests.end(), [&](const auto& t) { return t.id.value == id; })) {
+                errors.push_back(it->second->origin + ": allow_unmeasured: " + c->file + " has no test " + id);
+            }
+        }
+    }
     for (std::size_t i = 0; i < request.only.size(); ++i) {
         if (!only_found[i]) errors.push_back("--only " + request.only[i] + ": no falsification test with that id in the contracts");
     }
@@ -426,11 +479,15 @@ reports::RunReport execute(const Plan& plan, PathCache& cache, const std::string
             r.status = reports::Status::Unbound;
             r.message = "no `harness:` binding: not evaluated";
         } else {
-            std::optional<std::string> skip;
+            std::optional<std::string> missing, skip;
             for (const auto& p : pt.falsifier->paths()) {
+                if (!missing) missing = cache.missing_file(p);
                 if (!skip) skip = cache.unavailable(p);
             }
-            if (skip) {
+            if (missing) {
+                r.status = reports::Status::Error;  // a typo in the suite never turns a job green
+                r.message = *missing;
+            } else if (skip) {
                 r.status = reports::Status::Skipped;
                 r.message = *skip;
             } else {
@@ -440,6 +497,10 @@ reports::RunReport execute(const Plan& plan, PathCache& cache, const std::string
                 } catch (const falsifiers::PathUnavailable& e) {
                     r = reports::TestResult{};
                     r.status = reports::Status::Skipped;
+                    r.message = e.what();
+                } catch (const falsifiers::NotMeasured& e) {
+                    r = reports::TestResult{};
+                    r.status = reports::Status::Unmeasured;
                     r.message = e.what();
                 } catch (const std::bad_alloc&) {
                     r = reports::TestResult{};
@@ -465,6 +526,7 @@ reports::RunReport execute(const Plan& plan, PathCache& cache, const std::string
         r.if_fails = pt.test->if_fails.value;
         r.labels = pt.labels;
         r.repro = pt.repro;
+        r.allow_unmeasured = pt.allow_unmeasured;
         r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         report.results.push_back(std::move(r));
     }

@@ -72,12 +72,20 @@ std::string slot_list() {
     return s;
 }
 
-/// Model names -> files; the first of duplicate names wins (a map: suites may be long).
-using ModelIndex = std::unordered_map<std::string, std::string>;
+struct ModelRef {
+    std::string file;
+    bool optional = false;
+};
 
-ModelIndex index_models(const std::vector<std::pair<std::string, std::string>>& models) {
+/// Model names -> files; the first of duplicate names wins (a map: suites may be long).
+using ModelIndex = std::unordered_map<std::string, ModelRef>;
+
+ModelIndex index_models(const SuiteConfig& suite) {
     ModelIndex index;
-    for (const auto& [name, file] : models) index.emplace(name, file);
+    for (const auto& [name, file] : suite.models) index.emplace(name, ModelRef{file, false});
+    for (const auto& name : suite.optional_models) {
+        if (const auto it = index.find(name); it != index.end()) it->second.optional = true;
+    }
     return index;
 }
 
@@ -91,7 +99,8 @@ void set_path_field(PathSpec& p, const std::string& key, const std::string& valu
     if (key == "model") {
         if (value.empty()) bad("a model name or file");
         const auto it = models.find(value);
-        p.model = it != models.end() ? it->second : resolve(expand_variables(value, where), base_dir);
+        p.model = it != models.end() ? it->second.file : resolve(expand_variables(value, where), base_dir);
+        p.optional = it != models.end() && it->second.optional;
     } else if (key == "dumps") {
         if (value.empty()) bad("an APRT dump tree directory");
         p.dumps = resolve(expand_variables(value, where), base_dir);
@@ -197,13 +206,14 @@ private:
                 spend(kv.first);
                 spend(kv.second);
                 const std::string name = kv.first.Scalar();
-                const std::string file = scalar(kv.second, "models." + name, "a model file");
+                const auto [file, optional] = model(name, kv.second);
                 s.models.emplace_back(name, resolve(expand_variables(file, at(kv.second)), base_));
+                if (optional) s.optional_models.push_back(name);
             }
         }
         if (const auto v = root["paths"]; v) {
             if (!v.IsMap()) throw SuiteError(at(v) + ": paths: expected a mapping name -> {model, backend, mode, matmul}");
-            const ModelIndex models = index_models(s.models);
+            const ModelIndex models = index_models(s);
             for (const auto& kv : v) {
                 spend(kv.first);
                 spend(kv.second);
@@ -268,6 +278,21 @@ private:
         return out;
     }
 
+    /// A `models:` value: FILE, or {file: FILE, optional: BOOL}.
+    std::pair<std::string, bool> model(const std::string& name, const YAML::Node& v) {
+        if (!v.IsMap()) return {scalar(v, "models." + name, "a model file or {file, optional}"), false};
+        check_keys(v, {"file", "optional"}, "models." + name);
+        if (!v["file"]) throw SuiteError(at(v) + ": models." + name + ": `file` is required");
+        bool optional = false;
+        if (const auto o = v["optional"]; o) optional = boolean(o, "models." + name + ".optional");
+        return {scalar(v["file"], "models." + name + ".file", "a model file"), optional};
+    }
+
+    bool boolean(const YAML::Node& n, const std::string& key) const {
+        if (n.IsScalar() && (n.Scalar() == "true" || n.Scalar() == "false")) return n.Scalar() == "true";
+        throw SuiteError(at(n) + ": " + key + ": expected true or false");
+    }
+
     double timeout(const YAML::Node& n) const {
         const auto d = n.IsScalar() ? parse_double(n.Scalar()) : std::nullopt;
         if (!d || *d < 0) throw SuiteError(at(n) + ": timeout: expected seconds (a number >= 0)");
@@ -311,13 +336,30 @@ private:
             c.file = resolve(expand_variables(item.Scalar(), at(item)), base_);
             return c;
         }
-        if (!item.IsMap()) throw SuiteError(at(item) + ": contracts: expected {file, labels, timeout} or a file name");
-        check_keys(item, {"file", "labels", "timeout"}, "contract entry");
+        if (!item.IsMap()) {
+            throw SuiteError(at(item) + ": contracts: expected {file, labels, timeout, allow_unmeasured} or a file name");
+        }
+        check_keys(item, {"file", "labels", "timeout", "allow_unmeasured"}, "contract entry");
         if (!item["file"]) throw SuiteError(at(item) + ": contract entry: `file` is required");
         c.file = resolve(expand_variables(scalar(item["file"], "file", "a contract file"), at(item["file"])), base_);
         if (const auto l = item["labels"]; l) c.labels = labels(l);
         if (const auto t = item["timeout"]; t) c.timeout = timeout(t);
+        if (const auto a = item["allow_unmeasured"]; a) allow_unmeasured(a, c);
         return c;
+    }
+
+    /// `allow_unmeasured: true | false | [TEST-ID, ...]`.
+    void allow_unmeasured(const YAML::Node& n, ContractEntry& c) {
+        if (n.IsScalar()) {
+            c.allow_unmeasured_all = boolean(n, "allow_unmeasured");
+            return;
+        }
+        if (!n.IsSequence()) throw SuiteError(at(n) + ": allow_unmeasured: expected true, false or a list of test ids");
+        for (const auto& id : n) {
+            spend(id);
+            if (!id.IsScalar() || id.Scalar().empty()) throw SuiteError(at(id) + ": allow_unmeasured: expected a test id");
+            c.allow_unmeasured.push_back(id.Scalar());
+        }
     }
 
     std::string file_;
@@ -371,6 +413,10 @@ std::string describe(const PathSpec& p) {
     if (p.threads != 0) s += ",threads=" + std::to_string(p.threads);
     for (const auto& f : p.faults) s += ",inject=" + to_string(f);
     return s;
+}
+
+bool ContractEntry::allows_unmeasured(std::string_view id) const noexcept {
+    return allow_unmeasured_all || std::find(allow_unmeasured.begin(), allow_unmeasured.end(), id) != allow_unmeasured.end();
 }
 
 const PathSpec* SuiteConfig::find_path(std::string_view name) const noexcept {
@@ -464,7 +510,7 @@ void apply_path_option(SuiteConfig& suite, std::string_view option) {
         if (e == std::string::npos) throw SuiteError(where + ": '" + item + "' is not key=value");
         const std::string key = trim(std::string_view(item).substr(0, e));
         const std::string value = trim(std::string_view(item).substr(e + 1));
-        set_path_field(*p, key, value, where, index_models(suite.models), {});
+        set_path_field(*p, key, value, where, index_models(suite), {});
         if (key == "model" || key == "dumps") has_model = true;
         if (key == "backend") p->backend_option = std::string(option);
     }

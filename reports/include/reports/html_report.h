@@ -9,7 +9,9 @@
 // x is the layer, y the value (log scale when all values and bounds are positive and span two
 // decades or more), one line per slot, the bounds drawn as a shaded band, failing rows as red
 // points, and non-finite values as markers on the chart edge (+inf and NaN on top, -inf at the
-// bottom) that are also listed under the chart. Every point has a tooltip with its row.
+// bottom) that are also listed under the chart. Every point has a tooltip with its row. A per_op
+// test shows its table as a layer x stage heatmap instead (html_heatmap.h). Statuses have
+// their own colours, UNMEASURED included; the summary counts it apart.
 // All text is HTML-escaped (escape_xml), so any id or message renders literally.
 
 #include <ostream>

@@ -44,6 +44,9 @@ struct TestResult {
     std::vector<std::string> paths;   ///< the suite paths it compared ("apr", "gguf")
     std::vector<std::string> labels;  ///< "smoke", "cpu", "gpu", "nightly"
     Status status = Status::Unbound;
+    /// The suite allows this test to be UNMEASURED (`allow_unmeasured`): then that status does
+    /// not make the exit code 1. It never makes UNMEASURED a pass.
+    bool allow_unmeasured = false;
     std::string message;     ///< one line saying why this status
     /// Summary metrics in display order: {"max_ratio", 1.07}, {"cosine", 0.9999}, ...
     std::vector<std::pair<std::string, double>> metrics;
@@ -64,9 +67,16 @@ struct Summary {
     std::size_t errors = 0;
     std::size_t skipped = 0;
     std::size_t unbound = 0;
+    std::size_t unmeasured = 0;          ///< UNMEASURED, allowed or not
+    std::size_t unmeasured_allowed = 0;  ///< of those, the ones the suite allows
     /// Tests that produced a verdict (PASS or FAIL).
     std::size_t evaluated() const noexcept { return passed + failed; }
 };
+
+/// The summary line every text report prints: "5 tests, 2 evaluated: 1 passed, 1 failed,
+/// 0 errors, 1 skipped, 1 unbound, 1 unmeasured" (then " (1 allowed)" when the suite allows
+/// some of the unmeasured ones).
+std::string describe_summary(const Summary& summary);
 
 struct RunReport {
     std::string tool = "pv";
@@ -80,9 +90,10 @@ struct RunReport {
     Summary summary() const;
 };
 
-/// `pv run`'s exit code for a report: 1 when any test FAILed or ERRORed; 77 when nothing was
-/// evaluated because everything was skipped (or unbound); 0 when at least one test passed and
-/// none failed. (2, bad usage or input, is decided before a report exists.)
+/// `pv run`'s exit code for a report: 1 when any test FAILed or ERRORed, or was UNMEASURED
+/// without the suite allowing it; 77 when nothing passed because everything was skipped,
+/// unbound or (allowed) unmeasured; 0 when at least one test passed and none failed. (2, bad
+/// usage or input, is decided before a report exists.)
 int exit_code(const RunReport& report) noexcept;
 
 }  // namespace parity::reports

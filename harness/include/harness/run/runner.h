@@ -7,13 +7,16 @@
 //      there is bad input: RunInputError, exit 2.
 //   2. execute: runs the planned tests in order against one PathCache. The cache computes each
 //      path's trace (per input and mode), logits and generations ONCE and shares them between
-//      all tests that ask for the same thing; a path whose model file is missing, or whose
-//      backend is cuda without CUDA in the build, the CUDA module, its libraries or a device,
-//      makes its tests SKIPPED (the first cuda path loads the module).
+//      all tests that ask for the same thing. A path whose model file (or dump tree) is missing
+//      makes its tests ERROR, unless the suite marks the model `optional: true`: then, as for a
+//      cuda path without CUDA in the build, the CUDA module, its libraries or a device, they are
+//      SKIPPED (the first cuda path loads the module).
 //
 // Statuses: PASS / FAIL from the falsifier, SKIPPED (path unavailable, missing reference),
-// UNBOUND (no `harness:`), ERROR (the test could not run: an exception). The exit code is
-// reports::exit_code: 0 all evaluated tests passed, 1 any FAIL or ERROR, 77 nothing evaluated.
+// UNBOUND (no `harness:`), UNMEASURED (a path did not produce the data the test needs: from
+// the falsifier, or falsifiers::NotMeasured), ERROR (the test could not run: an exception, a
+// missing model file). The exit code is reports::exit_code: 0 all evaluated tests passed, 1 any
+// FAIL or ERROR or UNMEASURED the suite does not allow, 77 nothing evaluated.
 
 #include <cstddef>
 #include <filesystem>
@@ -68,6 +71,10 @@ public:
     /// Why `path` cannot run here (model file missing, CUDA not built, CUDA module missing or
     /// not loadable, no device, unknown path), or nullopt when it can.
     std::optional<std::string> unavailable(const std::string& path) const;
+    /// The error when `path` names a file that does not exist and is not optional (a model
+    /// file, a dump tree): "SUITE:LINE:COL: path NAME: model file FILE not found (...)"; else
+    /// nullopt. Such a path's tests are ERROR, not SKIPPED.
+    std::optional<std::string> missing_file(const std::string& path) const;
 
     const ModelConfig& config(const std::string& path) override;
     std::vector<std::int32_t> input(const std::string& path, const falsifiers::InputRequest& request) override;
@@ -78,6 +85,9 @@ public:
                                            int n_new) override;
     std::filesystem::path resolve_file(const std::string& name) override;
     const StageDump& stages(const std::string& path, std::span<const std::int32_t> tokens) override;
+    /// The validator's findings on the contract of set_contract(), loaded again from disk and
+    /// checked as `pv run` checks it (the registry and the suite's path names).
+    falsifiers::ContractFindings contract_findings() override;
 
     const CacheStats& stats() const noexcept { return stats_; }
 
@@ -87,6 +97,7 @@ private:
     Session& session(PathState& st, std::size_t needed_context);
 
     const SuiteConfig& suite_;
+    std::filesystem::path contract_file_;
     std::filesystem::path contract_dir_;
     std::map<std::string, std::shared_ptr<Model>> models_;  // by file
     std::map<std::string, std::unique_ptr<PathState>> paths_;
@@ -110,6 +121,7 @@ struct PlannedTest {
     std::shared_ptr<falsifiers::Falsifier> falsifier;  ///< null when unbound
     std::vector<std::string> labels;
     double timeout = 0.0;  ///< seconds (0: none given)
+    bool allow_unmeasured = false;  ///< the suite's contract entry allows this test to be UNMEASURED
     std::string repro;     ///< one shell line that reruns exactly this test
 };
 

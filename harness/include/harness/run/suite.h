@@ -8,11 +8,18 @@
 //   timeout: 300                          # seconds per CTest test (optional)
 //   models:                               # names for model files (optional)
 //     tiny_f32_apr: ${PARITY_MODELS_DIR:-build/release/models}/synth-qwen2-tiny-F32.apr
+//     ref_f32: {file: ${PARITY_FIXTURES_DIR:-../shared/fixtures}/ref-F32.gguf, optional: true}
 //   paths:
 //     apr:  {model: tiny_f32_apr, backend: cpu, mode: full_sequence, matmul: dequant}
 //     gguf: {model: tiny_q4km, backend: cpu, mode: incremental, matmul: ggml}
 //   contracts:                            # what `pv run --suite` runs without CONTRACT args
 //     - {file: contracts/apr-vs-gguf-forward-parity-v1.yaml, labels: [smoke], timeout: 120}
+//     - {file: contracts/per-op-parity-v1.yaml, allow_unmeasured: [FALSIFY-PER-OP-003]}  # or true
+//
+// A model file that does not exist makes the tests reading it ERROR (a typo never turns a job
+// green), unless the model is marked `optional: true`: then they are SKIPPED. A contract entry's
+// `allow_unmeasured` (true: every test of the contract; or a list of test ids) lets those tests
+// be UNMEASURED without failing the run (never as a pass).
 //
 // ${NAME} and ${NAME:-default} expand from the environment in model files, path models and
 // contract files; a relative file is taken from the suite file's directory. Unknown keys, wrong
@@ -78,6 +85,9 @@ struct PathSpec {
     /// The --path option that set `backend`, when one did (an explicit backend must run: plan_run
     /// refuses backend cuda there when it cannot, rather than skipping the path).
     std::string backend_option;
+    /// The model is a `models:` entry marked `optional: true`: when its file is absent, the
+    /// path's tests are SKIPPED (else they are an ERROR).
+    bool optional = false;
 };
 
 /// "model=FILE,backend=cpu,mode=incremental,matmul=ggml,kv_type=f32[,threads=N][,inject=...]".
@@ -88,6 +98,10 @@ struct ContractEntry {
     std::vector<std::string> labels;
     std::optional<double> timeout;
     std::string origin;
+    bool allow_unmeasured_all = false;          ///< `allow_unmeasured: true`
+    std::vector<std::string> allow_unmeasured;  ///< `allow_unmeasured: [ID, ...]`
+    /// True when the entry lets test `id` be UNMEASURED without failing the run.
+    bool allows_unmeasured(std::string_view id) const noexcept;
 };
 
 struct SuiteConfig {
@@ -97,6 +111,7 @@ struct SuiteConfig {
     std::vector<std::string> labels;  ///< labels of every test
     double timeout = 0.0;             ///< default CTest timeout in seconds (0: CTest's default)
     std::vector<std::pair<std::string, std::string>> models;  ///< name -> file
+    std::vector<std::string> optional_models;  ///< names of the models marked `optional: true`
     std::vector<PathSpec> paths;
     std::vector<ContractEntry> contracts;
 
