@@ -261,6 +261,20 @@ TEST(StatRatioBand, UndefinedRatioFailsNamingTheLayer) {
     EXPECT_TRUE(std::isnan(f.per_layer[3].value));
 }
 
+// A slot with no elements on a path (a stage its dump tree lacks) was never measured there.
+TEST(StatRatioBand, AnEmptySlotIsNotMeasured) {
+    FakeEvidence ev;
+    ev.add("apr", make_trace(2, false));
+    ev.add("gguf", make_trace(2, false));
+    ev.traces["gguf"].layers[1].last_token[7].count = 0;
+    try {
+        ratio_binding()->run(ev);
+        FAIL() << "no NotMeasured";
+    } catch (const NotMeasured& e) {
+        EXPECT_STREQ(e.what(), "path gguf has no values for ffn_swiglu_inner in layer 1");
+    }
+}
+
 TEST(StatRatioBand, OneEntryPerLayerRequired) {
     FakeEvidence ev;
     ev.add("apr", make_trace(2, false));
