@@ -140,7 +140,7 @@ reports::TestResult start_result(const Falsifier& f);
 /// Sets FAIL with first_failure and message, the usual way.
 void fail(reports::TestResult& r, reports::Divergence where, std::string message);
 
-/// The factories of the ten built-ins (one per file).
+/// The factories of the built-ins (one per file).
 std::shared_ptr<Falsifier> make_sample_count_parity(const BoundParams& p);
 std::shared_ptr<Falsifier> make_stat_ratio_band(const BoundParams& p);
 std::shared_ptr<Falsifier> make_slot_tolerance(const BoundParams& p);
@@ -151,6 +151,7 @@ std::shared_ptr<Falsifier> make_prefill_vs_decode(const BoundParams& p);
 std::shared_ptr<Falsifier> make_output_matches(const BoundParams& p);
 std::shared_ptr<Falsifier> make_reference_logits(const BoundParams& p);
 std::shared_ptr<Falsifier> make_per_op(const BoundParams& p);
+std::shared_ptr<Falsifier> make_kl_divergence(const BoundParams& p);
 
 // ---------------------------------------------------------------------------------------------
 // Layer-by-layer value comparison, shared by slot_tolerance and prefill_vs_decode.
