@@ -152,6 +152,7 @@ std::shared_ptr<Falsifier> make_output_matches(const BoundParams& p);
 std::shared_ptr<Falsifier> make_reference_logits(const BoundParams& p);
 std::shared_ptr<Falsifier> make_per_op(const BoundParams& p);
 std::shared_ptr<Falsifier> make_contract_valid(const BoundParams& p);
+std::shared_ptr<Falsifier> make_kl_divergence(const BoundParams& p);
 
 // ---------------------------------------------------------------------------------------------
 // Layer-by-layer value comparison, shared by slot_tolerance and prefill_vs_decode.

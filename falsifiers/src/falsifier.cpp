@@ -25,6 +25,12 @@ ContractFindings Evidence::contract_findings() {
     throw std::runtime_error("this evidence has no contract to validate");
 }
 
+std::vector<float> Evidence::logits_once(const std::string& path, std::span<const std::int32_t> tokens) {
+    return logits(path, tokens);
+}
+
+std::optional<std::int32_t> Evidence::bos_token(const std::string&) { return std::nullopt; }
+
 void attach_builtin_falsifiers(Registry& registry) {
     registry.attach("sample_count_parity", detail::make_sample_count_parity);
     registry.attach("stat_ratio_band", detail::make_stat_ratio_band);
@@ -37,6 +43,7 @@ void attach_builtin_falsifiers(Registry& registry) {
     registry.attach("reference_logits", detail::make_reference_logits);
     registry.attach("per_op", detail::make_per_op);
     registry.attach("contract_valid", detail::make_contract_valid);
+    registry.attach("kl_divergence", detail::make_kl_divergence);
 }
 
 Registry& runtime_registry() {

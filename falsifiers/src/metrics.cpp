@@ -54,8 +54,6 @@ double nmse(std::span<const float> a, std::span<const float> b) {
     return err / ref;
 }
 
-namespace {
-/// log-softmax of `v` in double; NaN when any value is NaN (then every entry is NaN).
 std::vector<double> log_softmax(std::span<const float> v) {
     double mx = -std::numeric_limits<double>::infinity();
     for (const float x : v) {
@@ -78,21 +76,26 @@ std::vector<double> log_softmax(std::span<const float> v) {
     for (std::size_t i = 0; i < v.size(); ++i) out[i] = static_cast<double>(v[i]) - lse;
     return out;
 }
-}  // namespace
+
+double kl_divergence_log(std::span<const double> log_p, std::span<const double> log_q) {
+    if (log_p.size() != log_q.size()) {
+        throw std::invalid_argument("kl_divergence_log: lengths differ (" + std::to_string(log_p.size()) + " vs " +
+                                    std::to_string(log_q.size()) + ")");
+    }
+    double kl = 0.0;
+    for (std::size_t i = 0; i < log_p.size(); ++i) {
+        if (std::isnan(log_p[i]) || std::isnan(log_q[i])) return std::numeric_limits<double>::quiet_NaN();
+        const double p = std::exp(log_p[i]);
+        if (p == 0.0) continue;  // 0 * log(0 / q) = 0
+        if (std::isinf(log_q[i])) return std::numeric_limits<double>::infinity();
+        kl += p * (log_p[i] - log_q[i]);
+    }
+    return std::max(kl, 0.0);  // rounding can make an exact 0 slightly negative
+}
 
 double kl_divergence(std::span<const float> a, std::span<const float> b) {
     require_same_length(a, b, "kl_divergence");
-    const std::vector<double> la = log_softmax(a);
-    const std::vector<double> lb = log_softmax(b);
-    double kl = 0.0;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (std::isnan(la[i]) || std::isnan(lb[i])) return std::numeric_limits<double>::quiet_NaN();
-        const double pb = std::exp(lb[i]);
-        if (pb == 0.0) continue;  // 0 * log(0 / q) = 0
-        if (std::isinf(la[i])) return std::numeric_limits<double>::infinity();
-        kl += pb * (lb[i] - la[i]);
-    }
-    return std::max(kl, 0.0);  // rounding can make an exact 0 slightly negative
+    return kl_divergence_log(log_softmax(b), log_softmax(a));
 }
 
 std::vector<std::int64_t> top_k(std::span<const float> values, std::size_t k) {

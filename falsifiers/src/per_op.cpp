@@ -57,6 +57,39 @@ void score(Row& row, std::span<const float> a, std::span<const float> b, std::in
     if (!std::isnan(row.max_abs) && (std::isnan(abs) || abs > row.max_abs)) row.max_abs = abs;
 }
 
+/// The first position's width of a series (0 when it holds none).
+std::size_t width(const StageDump::Series& s) {
+    for (const auto& v : s) {
+        if (!v.empty()) return v.size();
+    }
+    return 0;
+}
+
+/// Throws when every stage both sides hold differs in width: then the two were not computed on
+/// the same input (a concatenated dump tree of another position count splits into rows of the
+/// wrong width) or by the same model, and no row would mean anything. One stage of the wrong
+/// width among others of the right one is a divergence (cosine 0), not this.
+void require_same_widths(const StageDump& da, const StageDump& db, const std::map<StageKey, int>& keys,
+                         const PathPair& pp) {
+    std::size_t both = 0, differ = 0;
+    std::string example;
+    for (const auto& [key, sides] : keys) {
+        if (sides != 3) continue;
+        ++both;
+        const std::size_t wa = width(*da.find(key)), wb = width(*db.find(key));
+        if (wa == wb) continue;
+        ++differ;
+        if (example.empty()) {
+            example = row_name(key) + ": " + std::to_string(wa) + " values per position in " + pp.a + ", " +
+                      std::to_string(wb) + " in " + pp.b;
+        }
+    }
+    if (both >= 2 && differ == both) {
+        throw std::runtime_error("cannot compare like with like: every stage differs in width (" + example +
+                                 "): a dump tree written for another number of positions, or another model");
+    }
+}
+
 class PerOp final : public Falsifier {
 public:
     using Falsifier::Falsifier;
@@ -98,6 +131,7 @@ public:
         for (const auto& [k, s] : db.series()) {
             if (selected(k.stage)) keys[k] |= 2;
         }
+        require_same_widths(da, db, keys, pp);
         std::vector<Row> rows;
         std::vector<std::string> one_sided;
         for (const auto& [key, sides] : keys) {

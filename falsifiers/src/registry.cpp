@@ -449,6 +449,31 @@ std::vector<FalsifierSpec> builtin_specs() {
         b.add("strict", ParamKind::Bool, false, "false", "warnings fail the test too");
         out.push_back(std::move(b.spec));
     }
+    {
+        SpecBuilder b("kl_divergence",
+                      "llama.cpp's `llama-perplexity --kl-divergence` over a text corpus in chunks of n_ctx tokens: "
+                      "KLD of B's token distributions from A's, RMS delta-p and same top token, with bounds");
+        b.two_paths("[A, B]: A the reference (llama.cpp's base model), B the candidate");
+        b.add("prompt_file", ParamKind::File, false, "",
+              "the corpus: a text file (relative to the contract's directory), tokenized by the paths");
+        b.add("prompt", ParamKind::String, false, "", "corpus text to tokenize (default: the suite's input)");
+        b.add("tokens", ParamKind::IntList, false, "", "token ids to use instead of a text");
+        b.constraint(Constraint::Kind::AtMostOne, {"prompt_file", "prompt", "tokens"});
+        auto& ctx = b.add("n_ctx", ParamKind::Int, false, "512", "tokens per chunk; the second half of each is scored");
+        ctx.min = 4.0;
+        b.count("n_chunks", false, "score at most this many chunks (default: every whole chunk of the corpus)");
+        b.nonneg("max_mean_kld", "", "maximum mean KLD over the scored positions (nats)");
+        b.nonneg("max_median_kld", "", "maximum median KLD");
+        b.nonneg("max_p99_kld", "", "maximum 99th percentile of KLD");
+        b.nonneg("max_kld", "", "maximum KLD of any scored position");
+        auto& dp = b.nonneg("max_rms_dp_pct", "", "maximum RMS delta-p, in percent (probability of the next text token)");
+        dp.max = 100.0;
+        auto& top = b.nonneg("min_same_top_pct", "", "minimum share of positions whose top token is the same, in percent");
+        top.max = 100.0;
+        b.constraint(Constraint::Kind::AtLeastOne, {"max_mean_kld", "max_median_kld", "max_p99_kld", "max_kld",
+                                                    "max_rms_dp_pct", "min_same_top_pct"});
+        out.push_back(std::move(b.spec));
+    }
     return out;
 }
 

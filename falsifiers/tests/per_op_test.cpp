@@ -242,6 +242,28 @@ TEST(PerOp, ALengthMismatchScoresCosineZero) {
     EXPECT_EQ(m->details[1].second, 2.0);  // the worst position
 }
 
+TEST(PerOp, EveryStageOfAnotherWidthIsAnErrorNotARow) {
+    // What a concatenated tree written for another number of positions reads as: every row
+    // split to the wrong width.
+    DumpEvidence ev;
+    ev.dumps["a"] = make_dump();
+    StageDump narrow;
+    for (const auto& [key, series] : ev.dumps["a"].series()) {
+        for (std::uint32_t p = 0; p < series.size(); ++p) {
+            narrow.set(key, p, std::vector<float>(series[p].begin(), series[p].begin() + kWidth / 2));
+        }
+    }
+    ev.dumps["b"] = narrow;
+    try {
+        bind()->run(ev);
+        ADD_FAILURE() << "every stage of another width must throw";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("every stage differs in width (embedding: 8 values per position in a, 4 in b)"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
 TEST(PerOp, StagesAndPositionsSelectRows) {
     DumpEvidence ev;
     ev.dumps["a"] = make_dump();

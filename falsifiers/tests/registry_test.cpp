@@ -55,7 +55,8 @@ TEST(Registry, HasTheBuiltinFalsifiers) {
     const std::vector<std::string> expected = {"sample_count_parity", "stat_ratio_band",     "slot_tolerance",
                                                "finite",              "logits_agreement",    "greedy_tokens_agree",
                                                "prefill_vs_decode",   "output_matches",      "reference_logits",
-                                               "per_op",              "contract_valid"};
+                                               "per_op",              "contract_valid",
+                                               "kl_divergence"};
     EXPECT_EQ(reg().specs().size(), expected.size());
     for (const auto& name : expected) {
         const FalsifierSpec* spec = reg().find(name);
@@ -382,6 +383,8 @@ TEST(Registry, EachFalsifierAcceptsAMinimalGoodBinding) {
         block({m("falsifier", s("per_op")), m("paths", seq({s("gguf"), s("apr")})), m("min_cosine", s("0.999")),
                m("stages", seq({s("attn_norm"), s("ffn_out")}))}),
         block({m("falsifier", s("contract_valid")), m("strict", s("true"))}),
+        block({m("falsifier", s("kl_divergence")), m("paths", seq({s("apr"), s("gguf_q8")})),
+               m("prompt_file", q("corpus/en-small.txt")), m("n_ctx", s("128")), m("max_mean_kld", s("0.01"))}),
     };
     std::vector<std::string> seen;
     for (const auto& b : good) {

@@ -287,5 +287,21 @@ TEST_F(PerOpRun, ATruncatedFileIsAnErrorNamingItAndAPositionMismatchToo) {
     EXPECT_NE(m.message.find("holds 63 positions, the input has 64 tokens"), std::string::npos) << m.message;
 }
 
+TEST_F(PerOpRun, AConcatenatedTreeOfAnotherPositionCountIsAnError) {
+    // 32 positions concatenated: read for the suite's 64 tokens, every file splits evenly into
+    // rows of half the width, so only the widths tell; that is an ERROR, never a row of cosine 0.
+    std::string ids;
+    for (int i = 0; i < 32; ++i) ids += (i ? "," : "") + std::to_string(20 + i);
+    const fs::path half = dir_ / "half";
+    const auto d = run_pv({"trace", RunModels::get().gguf_f32.string(), "--tokens", ids, "--threads", "1",
+                           "--save-tensor", "all", "--output", half.string(), "--layout", "concatenated"});
+    ASSERT_EQ(d.code, 0) << d.err;
+    write_text(contract_, contract_text({bound_test("PER-OP", "per_op, paths: [ext, apr]")}));
+    const auto r = run_one({"ext=dumps=" + half.string()});
+    EXPECT_EQ(r.status, reports::Status::Error) << r.message;
+    EXPECT_NE(r.message.find("every stage differs in width (embedding: "), std::string::npos) << r.message;
+    EXPECT_NE(r.message.find("a dump tree written for another number of positions"), std::string::npos) << r.message;
+}
+
 }  // namespace
 }  // namespace parity::testing

@@ -1,6 +1,7 @@
 // The suite config (ctest.cfg) reader and the --path option.
 
 #include <chrono>
+#include <fstream>
 #include <cstdlib>
 #include <string>
 #include <utility>
@@ -74,6 +75,36 @@ TEST(Suite, TokensInsteadOfPrompt) {
     EXPECT_EQ(*s.tokens, (std::vector<std::int32_t>{1, 2, 3}));
 }
 
+TEST(Suite, PromptFileReadsALongPromptFromTheSuitesDirectory) {
+    const testing::TempDir dir;
+    const std::string text = "Line one.\nLine two, with \"quotes\" and: colons.\n";
+    {
+        std::ofstream(dir / "corpus.txt", std::ios::binary) << text;
+    }
+    const SuiteConfig s = parse_suite("prompt_file: corpus.txt\npaths: {}\n", "s.cfg", dir.path());
+    EXPECT_EQ(s.prompt, text);
+    EXPECT_FALSE(s.tokens);
+    auto error = [&](const std::string& suite) {
+        try {
+            parse_suite(suite, "s.cfg", dir.path());
+        } catch (const SuiteError& e) {
+            return std::string(e.what());
+        }
+        return std::string("(no error)");
+    };
+    EXPECT_NE(error("prompt_file: missing.txt\n").find("s.cfg:1:14: prompt_file: " + (dir / "missing.txt").string() +
+                                                     " not found"),
+              std::string::npos)
+        << error("prompt_file: missing.txt\n");
+    {
+        std::ofstream(dir / "empty.txt", std::ios::binary);
+    }
+    EXPECT_NE(error("prompt_file: empty.txt\n").find("is empty"), std::string::npos);
+    EXPECT_NE(error("prompt: x\nprompt_file: corpus.txt\n").find("give one of `prompt`, `prompt_file`, `tokens`"),
+              std::string::npos);
+    EXPECT_NE(error("prompt_file: corpus.txt\ntokens: [1]\n").find("give one of"), std::string::npos);
+}
+
 TEST(Suite, ErrorsNameThePlace) {
     EXPECT_NE(error_of("prompt: x\npromt: y\n").find("s.cfg:2:1: suite config: unknown key `promt`"), std::string::npos)
         << error_of("prompt: x\npromt: y\n");
@@ -82,7 +113,9 @@ TEST(Suite, ErrorsNameThePlace) {
     EXPECT_NE(error_of("paths:\n  a: {backend: cpu}\n").find("`model` (or `dumps` for a dump tree) is required"), std::string::npos);
     EXPECT_NE(error_of("paths:\n  a: {model: m, matmul: dequant, matmul: ggml}\n").find("given twice"), std::string::npos);
     EXPECT_NE(error_of("paths:\n  1a: {model: m}\n").find("not a path name"), std::string::npos);
-    EXPECT_NE(error_of("prompt: x\ntokens: [1]\n").find("not both"), std::string::npos);
+    EXPECT_NE(error_of("prompt: x\ntokens: [1]\n").find("s.cfg:2:9: give one of `prompt`, `prompt_file`, `tokens`"),
+              std::string::npos)
+        << error_of("prompt: x\ntokens: [1]\n");
     EXPECT_NE(error_of("tokens: [1, -2]\n").find("token id"), std::string::npos);
     EXPECT_NE(error_of("prompt: [x\n").find("YAML syntax error"), std::string::npos);
     EXPECT_NE(error_of("paths:\n  a: {model: m, inject: \"1:gate:scale=2\"}\n").find("SLOT must be one of"), std::string::npos);

@@ -101,6 +101,13 @@ public:
                                       std::optional<ForwardMode> mode = std::nullopt) = 0;
     /// The logits of every position of `tokens` on `path` in its own mode, [n_tokens, n_vocab].
     virtual const std::vector<float>& logits(const std::string& path, std::span<const std::int32_t> tokens) = 0;
+    /// The same as logits(), computed for this call and not kept (kl_divergence reads each chunk
+    /// of a corpus once; keeping them all would hold n_tokens × n_vocab floats). The default
+    /// copies logits().
+    virtual std::vector<float> logits_once(const std::string& path, std::span<const std::int32_t> tokens);
+    /// The BOS id that `path`'s tokenizer puts before a text (its add_bos flag), or nullopt when
+    /// it adds none or the path has no tokenizer. The default: nullopt.
+    virtual std::optional<std::int32_t> bos_token(const std::string& path);
     /// Greedy generation of n_new tokens after `prompt` on `path`.
     virtual const Generation& generate(const std::string& path, std::span<const std::int32_t> prompt, int n_new) = 0;
     /// A file a binding names: ${VAR} / ${VAR:-default} expanded from the environment, a

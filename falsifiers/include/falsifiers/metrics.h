@@ -19,6 +19,15 @@ double cosine_similarity(std::span<const float> a, std::span<const float> b);
 /// +inf when only the reference is.
 double nmse(std::span<const float> a, std::span<const float> b);
 
+/// log(softmax(v)) in double, stable for large logits: v_i - max - log(sum exp(v_j - max)).
+/// Every entry NaN when any value is NaN; +inf logits share all the mass (others -inf).
+std::vector<double> log_softmax(std::span<const float> v);
+
+/// KL(p || q) = sum p_i (log p_i - log q_i) from log-probabilities (log_softmax), in nats:
+/// terms with p_i = 0 count 0; +inf when q_i = 0 where p_i > 0; NaN when any entry is NaN.
+/// Throws std::invalid_argument when the lengths differ.
+double kl_divergence_log(std::span<const double> log_p, std::span<const double> log_q);
+
 /// KL(softmax(b) || softmax(a)): how far the candidate's distribution a is from the reference's
 /// b, in nats, from log-softmax in double (no underflow for large logits). 0 for identical
 /// logits; +inf when a logit is infinite on one side only; NaN when any logit is NaN.

@@ -265,6 +265,21 @@ const std::vector<float>& PathCache::logits(const std::string& path, std::span<c
     return st.logits.emplace(std::move(key), std::move(l)).first->second;
 }
 
+std::vector<float> PathCache::logits_once(const std::string& path, std::span<const std::int32_t> tokens) {
+    PathState& st = state(path);
+    std::vector<std::int32_t> key(tokens.begin(), tokens.end());
+    if (const auto it = st.logits.find(key); it != st.logits.end()) return it->second;
+    std::vector<float> l = forward_logits(session(st, tokens.size()), tokens, st.spec->mode);
+    ++stats_.logits;
+    return l;
+}
+
+std::optional<std::int32_t> PathCache::bos_token(const std::string& path) {
+    const Tokenizer* tok = state(path).tok();
+    if (tok == nullptr || !tok->add_bos() || tok->bos() < 0) return std::nullopt;
+    return tok->bos();
+}
+
 const falsifiers::Generation& PathCache::generate(const std::string& path, std::span<const std::int32_t> prompt,
                                                   int n_new) {
     PathState& st = state(path);

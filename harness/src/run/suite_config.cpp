@@ -77,6 +77,25 @@ struct ModelRef {
     bool optional = false;
 };
 
+/// The text of a suite's `prompt_file:` (a long prompt, e.g. a corpus). Throws SuiteError.
+std::string read_prompt_file(const std::string& file, const std::string& where) {
+    constexpr std::uintmax_t max_bytes = 64u << 20;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec)) throw SuiteError(where + ": prompt_file: " + file + " not found");
+    const auto size = std::filesystem::file_size(file, ec);
+    if (ec) throw SuiteError(where + ": prompt_file: cannot read " + file + ": " + ec.message());
+    if (size > max_bytes) {
+        throw SuiteError(where + ": prompt_file: " + file + " is larger than " + std::to_string(max_bytes) + " bytes");
+    }
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in) throw SuiteError(where + ": prompt_file: cannot read " + file);
+    if (text.str().empty()) throw SuiteError(where + ": prompt_file: " + file + " is empty");
+    return text.str();
+}
+
+
 /// Model names -> files; the first of duplicate names wins (a map: suites may be long).
 using ModelIndex = std::unordered_map<std::string, ModelRef>;
 
@@ -177,7 +196,7 @@ private:
         s.file = file_;
         if (!root.IsDefined() || root.IsNull()) throw SuiteError(file_ + ": empty suite config (expected a mapping with `paths`)");
         if (!root.IsMap()) throw SuiteError(at(root) + ": a suite config is a mapping (prompt, models, paths, contracts)");
-        check_keys(root, {"version", "prompt", "tokens", "labels", "timeout", "models", "paths", "contracts"}, "suite config");
+        check_keys(root, {"version", "prompt", "prompt_file", "tokens", "labels", "timeout", "models", "paths", "contracts"}, "suite config");
         if (const auto v = root["version"]; v) {
             const auto n = v.IsScalar() ? parse_int(v.Scalar()) : std::nullopt;
             if (!n || *n != 1) throw SuiteError(at(v) + ": version: only version 1 exists");
@@ -186,8 +205,12 @@ private:
             s.prompt = scalar(v, "prompt", "a prompt text");
             if (s.prompt->empty()) throw SuiteError(at(v) + ": prompt: must not be empty");
         }
+        if (const auto v = root["prompt_file"]; v) {
+            if (s.prompt) throw SuiteError(at(v) + ": give one of `prompt`, `prompt_file`, `tokens`");
+            s.prompt = read_prompt_file(resolve(expand_variables(scalar(v, "prompt_file", "a text file"), at(v)), base_), at(v));
+        }
         if (const auto v = root["tokens"]; v) {
-            if (s.prompt) throw SuiteError(at(v) + ": give `prompt` or `tokens`, not both");
+            if (s.prompt) throw SuiteError(at(v) + ": give one of `prompt`, `prompt_file`, `tokens`");
             if (!v.IsSequence() || v.size() == 0) throw SuiteError(at(v) + ": tokens: expected a non-empty list of token ids");
             std::vector<std::int32_t> ids;
             for (const auto& t : v) {

@@ -81,6 +81,8 @@ public:
     const ForwardTrace& trace(const std::string& path, std::span<const std::int32_t> tokens,
                               std::optional<ForwardMode> mode = std::nullopt) override;
     const std::vector<float>& logits(const std::string& path, std::span<const std::int32_t> tokens) override;
+    std::vector<float> logits_once(const std::string& path, std::span<const std::int32_t> tokens) override;
+    std::optional<std::int32_t> bos_token(const std::string& path) override;
     const falsifiers::Generation& generate(const std::string& path, std::span<const std::int32_t> prompt,
                                            int n_new) override;
     std::filesystem::path resolve_file(const std::string& name) override;

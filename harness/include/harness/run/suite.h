@@ -4,6 +4,7 @@
 // its labels and timeout. docs/running.md describes the format; in short:
 //
 //   prompt: "What is 2+2?"                # or  tokens: [3838, 374, 220, 17, 10, 17, 30]
+//                                         # or  prompt_file: corpus.txt (a long prompt's text)
 //   labels: []                            # labels of every test (optional)
 //   timeout: 300                          # seconds per CTest test (optional)
 //   models:                               # names for model files (optional)
@@ -106,7 +107,7 @@ struct ContractEntry {
 
 struct SuiteConfig {
     std::string file;  ///< the suite file as given; empty when there is none
-    std::optional<std::string> prompt;
+    std::optional<std::string> prompt;  ///< `prompt:` or the text of `prompt_file:`
     std::optional<std::vector<std::int32_t>> tokens;
     std::vector<std::string> labels;  ///< labels of every test
     double timeout = 0.0;             ///< default CTest timeout in seconds (0: CTest's default)
