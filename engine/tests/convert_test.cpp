@@ -3,10 +3,17 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
 #include "engine/model/convert.h"
 #include "engine/error.h"
 #include "engine/quant/quant.h"
 #include "engine/synth/synth.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "test_support.h"
 
 namespace parity {
@@ -37,6 +44,36 @@ void expect_same_model_description(const ModelFile& a, const ModelFile& b) {
     EXPECT_EQ(ta.bos, tb.bos);
     EXPECT_EQ(ta.eos, tb.eos);
     EXPECT_EQ(ta.add_bos, tb.add_bos);
+    EXPECT_EQ(ta.scores, tb.scores);
+    EXPECT_EQ(ta.unk, tb.unk);
+    EXPECT_EQ(ta.add_eos, tb.add_eos);
+    EXPECT_EQ(ta.add_space_prefix, tb.add_space_prefix);
+}
+
+// SentencePiece vocabularies (llama's spm, gemma3, phi3) need their scores, unknown token and
+// space-prefix flag: the APR conversion carries them, and the APR file tokenizes every case of
+// llama-tokenize's as the GGUF does.
+TEST(Convert, SentencePieceVocabulariesTokenizeTheSameFromApr) {
+    for (const std::string family : {"spm", "gemma3", "phi3", "llama3"}) {
+        const auto gguf = testing::fixture("llamacpp/models/tiny-" + family + "-ref-F32.gguf");
+        const auto cases = testing::fixture("llamacpp/refs/tokenize_" + family + ".json");
+        if (!gguf || !cases) GTEST_SKIP() << "fixture absent: llamacpp/models/tiny-" << family << "-ref-F32.gguf";
+        testing::TempDir dir;
+        const std::string apr = (dir / "m.apr").string();
+        convert_model(gguf->string(), apr, ModelFormat::Apr, ConvertDtype::Keep, {});
+        const ModelFile g = ModelFile::open(gguf->string());
+        const ModelFile a = ModelFile::open(apr);
+        SCOPED_TRACE(family);
+        expect_same_model_description(g, a);
+        const Tokenizer tg(g.tokenizer());
+        const Tokenizer ta(a.tokenizer());
+        std::ifstream in(*cases);
+        for (const auto& c : nlohmann::json::parse(in).at("cases")) {
+            const auto text = c.at("text").get<std::string>();
+            EXPECT_EQ(ta.encode(text), c.at("ids").get<std::vector<std::int32_t>>()) << text;
+            EXPECT_EQ(ta.encode(text), tg.encode(text)) << text;
+        }
+    }
 }
 
 bool same_bytes(const ModelFile& a, const ModelTensor& ta, const ModelFile& b, const ModelTensor& tb) {

@@ -80,10 +80,19 @@ std::vector<gguf::MetadataEntry> llama_gguf_metadata(const ModelConfig& c, const
     m.push_back({"tokenizer.ggml.tokens", Value(string_array(t.tokens))});
     if (!t.token_types.empty()) m.push_back({"tokenizer.ggml.token_type", Value(std::move(types))});
     if (!t.merges.empty()) m.push_back({"tokenizer.ggml.merges", Value(string_array(t.merges))});
+    if (!t.scores.empty()) {
+        gguf::Array scores{gguf::ValueType::F32, {}};
+        scores.items.reserve(t.scores.size());
+        for (const float s : t.scores) scores.items.emplace_back(s);
+        m.push_back({"tokenizer.ggml.scores", Value(std::move(scores))});
+    }
+    if (t.unk >= 0) m.push_back({"tokenizer.ggml.unknown_token_id", u32(t.unk)});
     if (t.bos >= 0) m.push_back({"tokenizer.ggml.bos_token_id", u32(t.bos)});
     if (t.eos >= 0) m.push_back({"tokenizer.ggml.eos_token_id", u32(t.eos)});
     if (t.padding >= 0) m.push_back({"tokenizer.ggml.padding_token_id", u32(t.padding)});
     m.push_back({"tokenizer.ggml.add_bos_token", Value(t.add_bos)});
+    if (t.add_eos) m.push_back({"tokenizer.ggml.add_eos_token", Value(true)});
+    if (t.add_space_prefix) m.push_back({"tokenizer.ggml.add_space_prefix", Value(*t.add_space_prefix)});
     return m;
 }
 
@@ -132,6 +141,16 @@ apr::Json llama_apr_metadata(const ModelConfig& c, const TokenizerData& t, const
     tok["eos_token_id"] = t.eos >= 0 ? apr::Json(t.eos) : apr::Json(nullptr);
     if (t.padding >= 0) tok["padding_token_id"] = t.padding;
     tok["add_bos_token"] = t.add_bos;
+    // SentencePiece vocabularies (tokenizer model "llama"): what the tokenizer needs besides
+    // the tokens, as the GGUF keys of the same names carry it.
+    if (!t.scores.empty()) {
+        apr::Json scores = apr::Json::array();
+        for (const float s : t.scores) scores.push_back(f32_as_written(s));
+        tok["scores"] = std::move(scores);
+    }
+    if (t.unk >= 0) tok["unknown_token_id"] = t.unk;
+    if (t.add_eos) tok["add_eos_token"] = true;
+    if (t.add_space_prefix) tok["add_space_prefix"] = *t.add_space_prefix;
     j["tokenizer"] = std::move(tok);
     // Upstream's flat keys (realizar reads these).
     j["tokenizer.vocabulary"] = t.tokens;

@@ -206,6 +206,35 @@ TokenizerData apr_tokenizer(const apr::File& f) {
             }
             t.add_bos = it->get<bool>();
         }
+        const auto flag = [&](const char* key) -> std::optional<bool> {
+            const auto it = tok->find(key);
+            if (it == tok->end() || it->is_null()) return std::nullopt;
+            if (!it->is_boolean()) {
+                throw FormatError(f.path(), f.metadata_offset(), std::string("metadata key 'tokenizer.") + key + "' is not a bool");
+            }
+            return it->get<bool>();
+        };
+        t.add_eos = flag("add_eos_token").value_or(false);
+        t.add_space_prefix = flag("add_space_prefix");
+        if (const auto it = tok->find("unknown_token_id"); it != tok->end() && it->is_number_integer()) {
+            t.unk = it->get<std::int64_t>();
+        }
+        if (const auto it = tok->find("scores"); it != tok->end() && !it->is_null()) {
+            if (!it->is_array()) {
+                throw FormatError(f.path(), f.metadata_offset(), "metadata key 'tokenizer.scores' is not an array");
+            }
+            for (const auto& s : *it) {
+                if (!s.is_number()) {
+                    throw FormatError(f.path(), f.metadata_offset(), "metadata key 'tokenizer.scores' holds a non-number");
+                }
+                t.scores.push_back(s.get<float>());
+            }
+            if (t.scores.size() != t.tokens.size()) {
+                throw FormatError(f.path(), f.metadata_offset(),
+                                  "tokenizer.scores has " + std::to_string(t.scores.size()) + " entries for " +
+                                      std::to_string(t.tokens.size()) + " tokens");
+            }
+        }
     }
     return t;
 }
