@@ -118,6 +118,14 @@ std::vector<float> concat(std::vector<float> a, const std::vector<float>& b) {
     return a;
 }
 
+/// A CPU session (ggml policy, 2 threads) with room for the fixtures' prompts.
+std::unique_ptr<Session> fixture_session(const Model& model) {
+    SessionOptions opts;
+    opts.threads = 2;
+    opts.max_context = 64;
+    return create_session(model, opts);
+}
+
 class FamilyNodes : public ::testing::TestWithParam<FamilyCase> {};
 
 TEST_P(FamilyNodes, MappedNodesMatchLlamaCppAtTheLastToken) {
@@ -127,10 +135,7 @@ TEST_P(FamilyNodes, MappedNodesMatchLlamaCppAtTheLastToken) {
     const nlohmann::json& ref = *testing::fixture_json(c.ref());
     const auto tokens = ref.at("tokens").get<std::vector<std::int32_t>>();
     const Model model = Model::load(model_path.string());
-    SessionOptions opts;
-    opts.threads = 2;
-    opts.max_context = 64;
-    auto session = create_session(model, opts);
+    auto session = fixture_session(model);
     const ForwardTrace trace = trace_forward(*session, tokens, ForwardMode::FullSequence, true);
     const bool moe = model.family().ffn == FfnKind::MoeSwiGlu;
     std::size_t compared = 0;
@@ -183,10 +188,7 @@ TEST_P(FamilyRouterStage, RouterLogitsAreLlamaCppsMoeLogits) {
     const nlohmann::json& ref = *testing::fixture_json(c.ref());
     const auto tokens = ref.at("tokens").get<std::vector<std::int32_t>>();
     const Model model = Model::load(model_path.string());
-    SessionOptions opts;
-    opts.threads = 2;
-    opts.max_context = 64;
-    auto session = create_session(model, opts);
+    auto session = fixture_session(model);
     StageDump dump(std::set<Stage>{Stage::FfnRouter});
     dump_stages(*session, tokens, c.mode, dump);
     const auto last = tokens.size() - 1;

@@ -258,14 +258,15 @@ TEST_F(PvRun, AMissingModelFileIsAnErrorNamingSuitePathAndFile) {
 }
 
 TEST_F(PvRun, UnmeasuredFailsTheRunUnlessTheSuiteAllowsIt) {
-    // A dump tree holds stage tensors only: a statistic test on it is UNMEASURED, never a pass.
+    // A dump tree holds the stage tensors of one run: a generation asked of it is UNMEASURED,
+    // never a pass.
     const std::string ext = "ext=dumps=" + dir_.string();
     const auto c = contract("unmeasured.yaml", {bound_test("P-1", kCount),
-                                                bound_test("U-1", "finite, path: ext, slots: [ffn_gate]")});
+                                                bound_test("U-1", "output_matches, path: ext, n_tokens: 2, regex: x")});
     const reports::RunReport rep = execute({c}, nullptr, {ext});
     ASSERT_EQ(rep.results.size(), 2u);
     EXPECT_EQ(rep.results[1].status, reports::Status::Unmeasured);
-    EXPECT_NE(rep.results[1].message.find("path ext is a dump tree (dumps:): it holds stage tensors only"),
+    EXPECT_NE(rep.results[1].message.find("path ext is a dump tree (dumps:): it holds the stage tensors of one run"),
               std::string::npos)
         << rep.results[1].message;
     EXPECT_FALSE(rep.results[1].allow_unmeasured);

@@ -36,6 +36,45 @@ std::int64_t buffer_width(const Model& model, Buf buf) noexcept {
     return 0;
 }
 
+const std::vector<float>& vector_of(const Model& model, int layer, Vec w) noexcept {
+    if (w == Vec::OutputNorm) return model.output_norm();
+    const LayerWeights& L = model.layers()[static_cast<std::size_t>(layer)];
+    switch (w) {
+        case Vec::AttnNorm: return L.attn_norm;
+        case Vec::QNorm: return L.q_norm;
+        case Vec::KNorm: return L.k_norm;
+        case Vec::PostAttnNorm: return L.post_attn_norm;
+        case Vec::FfnNorm: return L.ffn_norm;
+        case Vec::PostFfnNorm: return L.post_ffn_norm;
+        case Vec::Bq: return L.bq;
+        case Vec::Bk: return L.bk;
+        case Vec::Bv: return L.bv;
+        case Vec::OutputNorm: break;
+    }
+    return model.output_norm();
+}
+
+const WeightMatrix& matrix_of(const Model& model, int layer, Mat w, int expert) noexcept {
+    if (w == Mat::Output) return model.output();
+    const LayerWeights& L = model.layers()[static_cast<std::size_t>(layer)];
+    const auto e = static_cast<std::size_t>(expert);
+    switch (w) {
+        case Mat::Wq: return L.wq;
+        case Mat::Wk: return L.wk;
+        case Mat::Wv: return L.wv;
+        case Mat::Wo: return L.wo;
+        case Mat::Gate: return L.ffn_gate;
+        case Mat::Up: return L.ffn_up;
+        case Mat::Down: return L.ffn_down;
+        case Mat::Router: return L.router;
+        case Mat::ExpGate: return L.exp_gate[e];
+        case Mat::ExpUp: return L.exp_up[e];
+        case Mat::ExpDown: return L.exp_down[e];
+        case Mat::Output: break;
+    }
+    return model.output();
+}
+
 std::int64_t buffer_rows(const Model& model, Buf buf, std::int64_t n) noexcept {
     const bool moe = model.family().ffn == FfnKind::MoeSwiGlu;
     switch (buf) {

@@ -52,6 +52,12 @@ enum class Mat { Wq, Wk, Wv, Wo, Gate, Up, Down, Router, ExpGate, ExpUp, ExpDown
 /// Which per-layer f32 vector a norm or bias reads.
 enum class Vec { AttnNorm, QNorm, KNorm, PostAttnNorm, FfnNorm, PostFfnNorm, Bq, Bk, Bv, OutputNorm };
 
+/// The f32 vector `w` of `layer` (layer ignored for Vec::OutputNorm).
+const std::vector<float>& vector_of(const Model& model, int layer, Vec w) noexcept;
+/// The weight matrix `w` of `layer`; expert: the expert of an Exp* matrix (layer ignored for
+/// Mat::Output).
+const WeightMatrix& matrix_of(const Model& model, int layer, Mat w, int expert) noexcept;
+
 /// The row width of `buf` for `model`.
 std::int64_t buffer_width(const Model& model, Buf buf) noexcept;
 /// Rows of `buf` a batch of n tokens needs (Slots: n * n_expert_used; Logits: n).

@@ -127,7 +127,7 @@ private:
         float* base = v.buf == Buf::Logits ? logits_ : bufs_[static_cast<std::size_t>(v.buf)].data();
         return base + v.row0 * v.width;
     }
-    const std::vector<float>& vec(int layer, Vec w) const;
+    const std::vector<float>& vec(int layer, Vec w) const { return graph::vector_of(model_, layer, w); }
     void ensure_batch(std::int64_t n);
 
     const Model& model_;
@@ -215,24 +215,6 @@ void CpuSession::ensure_batch(std::int64_t n) {
     for (auto& cs : cs_) cs.resize(static_cast<std::size_t>(n * hd_));
     pack_.reserve(n, widest);
     batch_cap_ = n;
-}
-
-const std::vector<float>& CpuSession::vec(int layer, Vec w) const {
-    if (w == Vec::OutputNorm) return model_.output_norm();
-    const LayerWeights& L = model_.layers()[static_cast<std::size_t>(layer)];
-    switch (w) {
-        case Vec::AttnNorm: return L.attn_norm;
-        case Vec::QNorm: return L.q_norm;
-        case Vec::KNorm: return L.k_norm;
-        case Vec::PostAttnNorm: return L.post_attn_norm;
-        case Vec::FfnNorm: return L.ffn_norm;
-        case Vec::PostFfnNorm: return L.post_ffn_norm;
-        case Vec::Bq: return L.bq;
-        case Vec::Bk: return L.bk;
-        case Vec::Bv: return L.bv;
-        case Vec::OutputNorm: break;
-    }
-    return model_.output_norm();
 }
 
 void CpuSession::embed(std::span<const std::int32_t> tokens) {

@@ -101,8 +101,7 @@ private:
         double* p = ptr(y);
         for (std::int64_t i = 0; i < y.rows * y.width; ++i) f(p[i]);
     }
-    const std::vector<float>& vec(int layer, Vec w) const;
-    const WeightMatrix& weight(int layer, Mat w, int expert) const;
+    const std::vector<float>& vec(int layer, Vec w) const { return graph::vector_of(model_, layer, w); }
     /// The current matmul input as the products see it (rounded to `act` under the ggml policy).
     const double* input_for(const WeightMatrix& w);
 
@@ -121,45 +120,6 @@ private:
     std::vector<double> rounded_;             // the ggml policy's rounded matmul input
     std::vector<double> logits_out_;          // the last pass's logits
 };
-
-const std::vector<float>& F64SessionImpl::vec(int layer, Vec w) const {
-    if (w == Vec::OutputNorm) return model_.output_norm();
-    const LayerWeights& L = model_.layers()[static_cast<std::size_t>(layer)];
-    switch (w) {
-        case Vec::AttnNorm: return L.attn_norm;
-        case Vec::QNorm: return L.q_norm;
-        case Vec::KNorm: return L.k_norm;
-        case Vec::PostAttnNorm: return L.post_attn_norm;
-        case Vec::FfnNorm: return L.ffn_norm;
-        case Vec::PostFfnNorm: return L.post_ffn_norm;
-        case Vec::Bq: return L.bq;
-        case Vec::Bk: return L.bk;
-        case Vec::Bv: return L.bv;
-        case Vec::OutputNorm: break;
-    }
-    return model_.output_norm();
-}
-
-const WeightMatrix& F64SessionImpl::weight(int layer, Mat w, int expert) const {
-    if (w == Mat::Output) return model_.output();
-    const LayerWeights& L = model_.layers()[static_cast<std::size_t>(layer)];
-    const auto e = static_cast<std::size_t>(expert);
-    switch (w) {
-        case Mat::Wq: return L.wq;
-        case Mat::Wk: return L.wk;
-        case Mat::Wv: return L.wv;
-        case Mat::Wo: return L.wo;
-        case Mat::Gate: return L.ffn_gate;
-        case Mat::Up: return L.ffn_up;
-        case Mat::Down: return L.ffn_down;
-        case Mat::Router: return L.router;
-        case Mat::ExpGate: return L.exp_gate[e];
-        case Mat::ExpUp: return L.exp_up[e];
-        case Mat::ExpDown: return L.exp_down[e];
-        case Mat::Output: break;
-    }
-    return model_.output();
-}
 
 void F64SessionImpl::embed(std::span<const std::int32_t> tokens) {
     const WeightMatrix& te = model_.token_embd();
@@ -196,7 +156,7 @@ const double* F64SessionImpl::input_for(const WeightMatrix& w) {
 }
 
 void F64SessionImpl::matmul(int layer, Mat w, int expert, View out) {
-    const WeightMatrix& m = weight(layer, w, expert);
+    const WeightMatrix& m = graph::matrix_of(model_, layer, w, expert);
     const double* x = input_for(m);
     double* y = ptr(out);
     const std::int64_t rows = input_.rows;
