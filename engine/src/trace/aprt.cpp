@@ -47,18 +47,6 @@ int stage_index(std::string_view stage) noexcept {
     return it == kStageNames.end() ? -1 : static_cast<int>(it - kStageNames.begin());
 }
 
-/// kKnownStageNames is kStageNames followed by kExtraStageNames (the Stage enum indexes it).
-constexpr bool known_names_consistent() {
-    for (std::size_t i = 0; i < kStageNames.size(); ++i) {
-        if (kKnownStageNames[i] != kStageNames[i]) return false;
-    }
-    for (std::size_t i = 0; i < kExtraStageNames.size(); ++i) {
-        if (kKnownStageNames[kStageNames.size() + i] != kExtraStageNames[i]) return false;
-    }
-    return kKnownStageNames.size() == kStageNames.size() + kExtraStageNames.size();
-}
-static_assert(known_names_consistent());
-
 int stage_rank(std::string_view stage) noexcept {
     if (stage == "ffn_router") return 2 * stage_index("ffn_norm") + 1;
     const int i = stage_index(stage);

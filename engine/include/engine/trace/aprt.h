@@ -12,6 +12,7 @@
 // The file is exactly 12 + 4n bytes; anything else is malformed. Values are kept bit for bit
 // (NaN payloads and signs included): reading never normalizes a float.
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -61,11 +62,12 @@ inline constexpr std::array<std::string_view, 19> kStageNames = {
 inline constexpr std::array<std::string_view, 1> kExtraStageNames = {"ffn_router"};
 
 /// Every stage name this project writes and reads: kStageNames, then kExtraStageNames.
-inline constexpr std::array<std::string_view, 20> kKnownStageNames = {
-    "embedding",  "attn_norm", "qkv_matmul", "qkv_bias",  "q_post_rope",       "k_post_rope",  "attention",
-    "attn_out",   "post_attn_residual",      "ffn_norm",  "ffn_gate",          "ffn_up",       "ffn_silu",
-    "ffn_swigl",  "ffn_out",   "post_ffn_residual",       "layer_output",      "final_norm",   "lm_head",
-    "ffn_router"};
+inline constexpr auto kKnownStageNames = [] {
+    std::array<std::string_view, kStageNames.size() + kExtraStageNames.size()> all{};
+    std::copy(kExtraStageNames.begin(), kExtraStageNames.end(),
+              std::copy(kStageNames.begin(), kStageNames.end(), all.begin()));
+    return all;
+}();
 
 /// True for embedding, final_norm and lm_head: one tensor for the whole model, not per layer.
 bool is_whole_model_stage(std::string_view stage) noexcept;

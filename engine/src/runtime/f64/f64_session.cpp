@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -74,7 +75,10 @@ private:
     // graph::GraphOps
     void embed(std::span<const std::int32_t> tokens) override;
     void rms_norm(View in, View out, int layer, Vec w) override;
-    void matmul_input(View in) override { input_ = in; }
+    void matmul_input(View in) override {
+        input_ = in;
+        rounded_type_.reset();
+    }
     void matmul(int layer, Mat w, int expert, View out) override;
     void add_bias(View y, int layer, Vec b) override;
     void scale(View y, float s) override { each(y, [s](double& v) { v *= static_cast<double>(s); }); }
@@ -118,6 +122,7 @@ private:
     std::vector<std::vector<double>> cs_;     // per rope table: [batch, head_dim] cos/sin pairs
     View input_{};
     std::vector<double> rounded_;             // the ggml policy's rounded matmul input
+    std::optional<GgmlType> rounded_type_;    // what rounded_ holds the input rounded to, if anything
     std::vector<double> logits_out_;          // the last pass's logits
 };
 
@@ -142,6 +147,8 @@ const double* F64SessionImpl::input_for(const WeightMatrix& w) {
     if (options_.matmul != MatmulPolicy::Ggml) return x;
     const GgmlType act = *dot_type(w.type);
     if (act == GgmlType::F32) return x;
+    if (rounded_type_ == act) return rounded_.data();  // q, k and v (gate and up) share one input
+    rounded_type_ = act;
     const std::int64_t n = input_.rows * input_.width;
     rounded_.resize(static_cast<std::size_t>(n));
     std::vector<float> row(static_cast<std::size_t>(input_.width));
