@@ -41,6 +41,8 @@ PreparedMatrix prepare_matrix(const WeightMatrix& w, MatmulPolicy policy) {
     if (!act) throw UsageError("matmul: no dot product for '" + w.name + "' of type " + std::string(type_name(w.type)));
     p.act_type = *act;
     p.dot = vec_dot(w.type);
+    p.gemm = gemm_simd(w.type);
+    if (p.gemm != nullptr) p.act_layout = gemm_act_layout(w.type);
     return p;
 }
 
@@ -66,20 +68,22 @@ void ActivationPack::set(const float* x, std::int64_t n_rows, std::int64_t n_in)
     valid_ = false;
 }
 
-const std::byte* ActivationPack::get(GgmlType type, int n_threads) {
+const std::byte* ActivationPack::get(GgmlType type, ActLayout layout, int n_threads) {
     if (type == GgmlType::F32) return reinterpret_cast<const std::byte*>(x_);
-    if (valid_ && type_ == type) return buf_.data();
+    if (valid_ && type_ == type && layout_ == layout) return buf_.data();
     const std::size_t rb = row_size(type, n_in_);
     if (buf_.size() < rb * static_cast<std::size_t>(n_rows_)) buf_.resize(rb * static_cast<std::size_t>(n_rows_));
     const int chunks = static_cast<int>(std::min<std::int64_t>(n_threads, n_rows_));
     run_chunks(chunks, [&](int c) {
         for (std::int64_t r = chunk_begin(n_rows_, chunks, c); r < chunk_begin(n_rows_, chunks, c + 1); ++r) {
-            quantize_row(type, {x_ + r * n_in_, static_cast<std::size_t>(n_in_)},
-                         {buf_.data() + static_cast<std::size_t>(r) * rb, rb});
+            std::byte* row = buf_.data() + static_cast<std::size_t>(r) * rb;
+            quantize_row(type, {x_ + r * n_in_, static_cast<std::size_t>(n_in_)}, {row, rb});
+            if (layout == ActLayout::ClassOrder) to_class_order(row, n_in_);
         }
     });
     valid_ = true;
     type_ = type;
+    layout_ = layout;
     return buf_.data();
 }
 
@@ -91,7 +95,7 @@ void matmul(const PreparedMatrix& w, ActivationPack& x, float* y, int n_threads,
         throw UsageError("matmul: no f32 scratch reserved for " + std::to_string(n_threads) + " threads of rows of " +
                          std::to_string(w.n_in) + " values (dequant policy)");
     }
-    const std::byte* act = x.get(w.act_type, n_threads);
+    const std::byte* act = x.get(w.act_type, w.act_layout, n_threads);
     const std::size_t act_rb = row_size(w.act_type, w.n_in);
     const std::int64_t n_tok = x.n_rows();
     const std::int64_t n_out = w.n_out;
@@ -104,6 +108,10 @@ void matmul(const PreparedMatrix& w, ActivationPack& x, float* y, int n_threads,
         for (std::int64_t rb = r0; rb < r1; rb += kTileRows) {
             const std::int64_t re = std::min(rb + kTileRows, r1);
             const std::byte* rows = w.data + static_cast<std::size_t>(rb) * w.row_bytes;
+            if (w.gemm != nullptr) {
+                w.gemm(w.n_in, rows, w.row_bytes, re - rb, act, act_rb, n_tok, y + rb, n_out);
+                continue;
+            }
             std::size_t stride = w.row_bytes;
             if (tile != nullptr) {
                 for (std::int64_t r = rb; r < re; ++r) {

@@ -7,6 +7,7 @@
 
 #include "engine/runtime/forward.h"
 #include "engine/model/model.h"
+#include "gemm.h"
 #include "vec_dot.h"
 
 namespace parity::cpu {
@@ -17,15 +18,18 @@ inline constexpr std::int64_t kTileRows = 16;
 
 /// A weight matrix ready for one policy; the rows are always the stored bytes (the mapped file).
 /// `dequant`: a tile of kTileRows rows is decoded to f32 into per-thread scratch and multiplied
-/// with a plain f32 dot (rows stored as f32 are used in place); `ggml`: ggml's dot for the type.
+/// with a plain f32 dot (rows stored as f32 are used in place); `ggml`: ggml's dot for the type,
+/// through the type's matrix-matrix kernel when there is one (gemm.h).
 struct PreparedMatrix {
     GgmlType type = GgmlType::F32;      ///< type of the rows at `data`
     GgmlType act_type = GgmlType::F32;  ///< what the activation is converted to
+    ActLayout act_layout = ActLayout::Plain;
     std::int64_t n_in = 0;
     std::int64_t n_out = 0;
     const std::byte* data = nullptr;
     std::size_t row_bytes = 0;
     VecDotFn dot = nullptr;
+    GemmFn gemm = nullptr;  ///< `ggml` only: used instead of `dot` when set
     bool decode = false;  ///< `dequant` of a non-f32 type: rows go through a DecodeScratch tile
 };
 
@@ -59,8 +63,9 @@ public:
     void reserve(std::int64_t max_rows, std::int64_t max_n_in);
     /// A new input: n_rows rows of n_in floats (not copied; must stay valid while used).
     void set(const float* x, std::int64_t n_rows, std::int64_t n_in) noexcept;
-    /// The rows converted to `type` (F32: the input itself); row r at result + r * row_bytes(type).
-    const std::byte* get(GgmlType type, int n_threads);
+    /// The rows converted to `type` in `layout` (F32: the input itself); row r at
+    /// result + r * row_bytes(type).
+    const std::byte* get(GgmlType type, ActLayout layout, int n_threads);
 
     std::int64_t n_rows() const noexcept { return n_rows_; }
     std::int64_t n_in() const noexcept { return n_in_; }
@@ -71,6 +76,7 @@ private:
     std::int64_t n_in_ = 0;
     bool valid_ = false;
     GgmlType type_ = GgmlType::F32;
+    ActLayout layout_ = ActLayout::Plain;
     std::vector<std::byte> buf_;
 };
 
