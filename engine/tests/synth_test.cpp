@@ -144,6 +144,31 @@ TEST(Synth, Q4KMFallbackTypesForNonMultipleOf256Rows) {
     EXPECT_EQ(types["blk.0.attn_q.bias"], GgmlType::F32);
 }
 
+// Q3_K_M as llama-quantize (llama_tensor_get_type) chooses it: attn_v Q5_K in the first two
+// layers and Q4_K after; ffn_down Q5_K below n_layer / 16 and Q4_K after; attn_output Q4_K;
+// the output projection Q6_K; the rest Q3_K.
+TEST(Synth, Q3KMTensorTypesAreLlamaQuantizes) {
+    auto s = synth::preset("qwen2", "bench-1024");
+    s.n_layers = 32;  // n_layer / 16 = 2
+    const auto plan = synth::tensor_plan(s);
+    TensorTypeChooser chooser(FileType::MOSTLY_Q3_K_M, {s.n_layers, s.n_head / s.n_head_kv, true});
+    std::map<std::string, GgmlType> types;
+    for (const auto& t : plan) types[t.name] = chooser.choose(t.name, t.ne);
+    EXPECT_EQ(types["output.weight"], GgmlType::Q6_K);
+    EXPECT_EQ(types["token_embd.weight"], GgmlType::Q3_K);
+    EXPECT_EQ(types["blk.0.attn_q.weight"], GgmlType::Q3_K);
+    EXPECT_EQ(types["blk.0.attn_v.weight"], GgmlType::Q5_K);
+    EXPECT_EQ(types["blk.1.attn_v.weight"], GgmlType::Q5_K);
+    EXPECT_EQ(types["blk.2.attn_v.weight"], GgmlType::Q4_K);
+    EXPECT_EQ(types["blk.31.attn_v.weight"], GgmlType::Q4_K);
+    EXPECT_EQ(types["blk.1.ffn_down.weight"], GgmlType::Q5_K);
+    EXPECT_EQ(types["blk.2.ffn_down.weight"], GgmlType::Q4_K);
+    EXPECT_EQ(types["blk.5.attn_output.weight"], GgmlType::Q4_K);
+    EXPECT_EQ(types["blk.5.ffn_up.weight"], GgmlType::Q3_K);
+    EXPECT_EQ(file_type_name(FileType::MOSTLY_Q3_K_M), "q3_k_m");
+    EXPECT_EQ(static_cast<int>(FileType::MOSTLY_Q3_K_M), 12);  // llama_ftype's value
+}
+
 TEST(Synth, VocabularyIsAValidByteLevelBpe) {
     const auto s = synth::preset("qwen2", "tiny");
     const auto v = synth::make_vocabulary(s);

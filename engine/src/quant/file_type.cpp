@@ -16,7 +16,7 @@ struct FileTypeInfo {
     GgmlType weight;
 };
 
-constexpr std::array<FileTypeInfo, 17> kFileTypes{{
+constexpr std::array<FileTypeInfo, 18> kFileTypes{{
     {FileType::ALL_F32, "f32", GgmlType::F32},
     {FileType::MOSTLY_F16, "f16", GgmlType::F16},
     {FileType::MOSTLY_Q4_0, "q4_0", GgmlType::Q4_0},
@@ -26,6 +26,7 @@ constexpr std::array<FileTypeInfo, 17> kFileTypes{{
     {FileType::MOSTLY_Q5_1, "q5_1", GgmlType::Q5_1},
     {FileType::MOSTLY_Q2_K, "q2_k", GgmlType::Q2_K},
     {FileType::MOSTLY_Q3_K_S, "q3_k_s", GgmlType::Q3_K},
+    {FileType::MOSTLY_Q3_K_M, "q3_k_m", GgmlType::Q3_K},
     {FileType::MOSTLY_Q4_K_S, "q4_k_s", GgmlType::Q4_K},
     {FileType::MOSTLY_Q4_K_M, "q4_k_m", GgmlType::Q4_K},
     {FileType::MOSTLY_Q5_K_S, "q5_k_s", GgmlType::Q5_K},
@@ -104,6 +105,8 @@ GgmlType TensorTypeChooser::choose(const std::string& name, const std::vector<st
         // A fused QKV matrix (phi3) counts as the layer's attn_v, as llama-quantize counts it.
         if (f == FileType::MOSTLY_Q2_K) {
             t = info_.n_gqa >= 4 ? GgmlType::Q4_K : GgmlType::Q3_K;
+        } else if (f == FileType::MOSTLY_Q3_K_M) {
+            t = i_attention_wv_ < 2 ? GgmlType::Q5_K : GgmlType::Q4_K;
         } else if ((f == FileType::MOSTLY_IQ4_NL || f == FileType::MOSTLY_IQ4_XS) && info_.n_gqa >= 4) {
             t = GgmlType::Q5_K;
         } else if (k_m && use_more_bits(i_attention_wv_, info_.n_layers)) {
@@ -117,6 +120,8 @@ GgmlType TensorTypeChooser::choose(const std::string& name, const std::vector<st
         const int n_layer = info_.n_layers;
         if (f == FileType::MOSTLY_Q2_K) {
             t = GgmlType::Q3_K;
+        } else if (f == FileType::MOSTLY_Q3_K_M) {
+            t = i_layer < n_layer / 16 ? GgmlType::Q5_K : GgmlType::Q4_K;
         } else if (k_m && use_more_bits(i_layer, n_layer)) {
             t = GgmlType::Q6_K;
         } else if (f == FileType::MOSTLY_Q4_K_S && i_layer < n_layer / 8) {
@@ -127,6 +132,7 @@ GgmlType TensorTypeChooser::choose(const std::string& name, const std::vector<st
         ++i_ffn_down_;
     } else if (contains(name, "attn_output.weight")) {
         if (f == FileType::MOSTLY_Q2_K) t = GgmlType::Q3_K;
+        if (f == FileType::MOSTLY_Q3_K_M) t = GgmlType::Q4_K;
     }
 
     // A row length the chosen type cannot hold falls back as llama-quantize does.

@@ -68,7 +68,7 @@ po::options_description synth_options() {
         ("tied", po::value<bool>(), "override: tie the output projection to token_embd (true|false)")
         ("seed", po::value<std::uint64_t>()->default_value(42), "weight seed")
         ("name", po::value<std::string>(), "model name (file name stem); default synth-ARCH-PRESET")
-        ("types", po::value<std::string>()->default_value("f32"), "comma-separated file types: f32,f16,bf16,q8_0,q4_0,q4_1,q5_0,q5_1,q2_k,q3_k_s,q4_k_s,q4_k_m,q5_k_s,q5_k_m,q6_k,iq4_nl,iq4_xs")
+        ("types", po::value<std::string>()->default_value("f32"), "comma-separated file types: f32,f16,bf16,q8_0,q4_0,q4_1,q5_0,q5_1,q2_k,q3_k_s,q3_k_m,q4_k_s,q4_k_m,q5_k_s,q5_k_m,q6_k,iq4_nl,iq4_xs")
         ("apr", po::value<std::string>()->default_value("f32"),
          "APR copy: f32 (one APR with the F32 weights), keep (an APR per GGUF, converted with --dtype keep), none")
         ("output,o", po::value<std::string>()->default_value("."), "output directory (created if missing)");

@@ -24,6 +24,7 @@ enum class FileType : std::uint32_t {
     MOSTLY_Q5_1 = 9,
     MOSTLY_Q2_K = 10,
     MOSTLY_Q3_K_S = 11,
+    MOSTLY_Q3_K_M = 12,
     MOSTLY_Q4_K_S = 14,
     MOSTLY_Q4_K_M = 15,
     MOSTLY_Q5_K_S = 16,
