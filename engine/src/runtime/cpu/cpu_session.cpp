@@ -45,7 +45,7 @@ std::uint64_t batch_bytes(const Model& model, std::int64_t n) noexcept {
         if (rows > 0) widest = std::max(widest, width);
     }
     floats += model.rope_tables().size() * static_cast<std::uint64_t>(n * model.config().head_dim);
-    return floats * sizeof(float) + static_cast<std::uint64_t>(n * widest) * 2;
+    return floats * sizeof(float) + static_cast<std::uint64_t>(n * widest * cpu::kPackBytesPerValue);
 }
 
 /// The widest input of the matrices the dequant policy decodes (those not stored as f32).
@@ -304,19 +304,17 @@ void CpuSession::attention(int layer, std::int64_t n, int window, float scale) {
     const std::int64_t qd = model_.q_dim();
     for (std::int64_t t = 0; t < n; ++t) kv_.store(layer, n_past_ + static_cast<int>(t), k + t * kvd, v + t * kvd);
     const AttentionShape shape{cfg_.n_head, cfg_.n_head_kv, cfg_.head_dim, scale};
-    const std::int64_t n_items = n * shape.n_head;
-    const int chunks = static_cast<int>(std::min<std::int64_t>(threads_, n_items));
+    // Split by heads: every chunk gets all the positions of its heads, so the causal mask's
+    // growing rows are shared evenly (a split by position would give the last rows to one thread).
+    const int chunks = std::min(threads_, shape.n_head);
     run_chunks(chunks, [&](int c) {
         float* scratch = att_scratch_.data() + static_cast<std::size_t>(c) * att_stride_;
-        const std::int64_t i1 = chunk_begin(n_items, chunks, c + 1);
-        for (std::int64_t i = chunk_begin(n_items, chunks, c); i < i1;) {
-            const std::int64_t t = i / shape.n_head;
-            const int h0 = static_cast<int>(i % shape.n_head);
-            const int h1 = static_cast<int>(std::min<std::int64_t>(shape.n_head, h0 + (i1 - i)));
+        const int h0 = static_cast<int>(chunk_begin(shape.n_head, chunks, c));
+        const int h1 = static_cast<int>(chunk_begin(shape.n_head, chunks, c + 1));
+        for (std::int64_t t = 0; t < n; ++t) {
             const int pos = n_past_ + static_cast<int>(t);
             const int first = window > 0 ? std::max(0, pos - window + 1) : 0;
             attend(kv_, layer, shape, q + t * qd, first, pos, h0, h1, scratch, out + t * qd);
-            i += h1 - h0;
         }
     });
 }

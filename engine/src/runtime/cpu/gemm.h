@@ -4,15 +4,17 @@
 // engine/src.
 //
 // Each output has the bits of one fixed per-(row, token) computation, whatever the tile it was
-// computed in, so a prompt evaluated as one batch or token by token gives the same values:
+// computed in:
 //   Q8_0, Q4_0  ggml's scalar reference (vec_dot_ref): integer block sums (exact), then the float
 //               accumulation block by block in the reference's order, one SIMD lane per output.
 //   Q4_K, Q6_K  the reference's bits too: integer sums per class e mod 8 (its 8 lanes, exact),
 //               then its float steps; the activation comes in ActLayout::ClassOrder.
-//   F16         products of the two halves (exact in float) accumulated with FMA in 8 lanes over
-//               k = 8i + l, then the lanes summed by hsum; vec_dot(F16) is this computation for one
-//               pair. It differs from ggml's double-precision reference by float rounding
-//               (~1e-7 relative; engine_forward_tests bounds it).
+// For these a prompt evaluated as one batch or token by token gives the same values.
+//   F16         the activation comes widened back to f32 (exact). One token: vec_dot_simd(F16)'s
+//               four accumulators per output, a row at a time. Two or more: one accumulator per
+//               output in tiles of 4 rows x 3 tokens (four per output do not fit the registers).
+//               Both differ from ggml's double-precision sum, and from each other, by float
+//               rounding (~1e-7 relative), as llama.cpp's own batch and decode paths do for F16.
 
 #include <cstddef>
 #include <cstdint>
@@ -25,7 +27,11 @@ namespace parity::cpu {
 enum class ActLayout {
     Plain,       ///< as quantize_row writes them
     ClassOrder,  ///< Q8_K rows with each 32-value group of qs permuted by to_class_order
+    Widened,     ///< F16 rows widened back to f32 (exact): 4 bytes per value
 };
+
+/// Bytes of one activation row of n values of `type` in `layout`.
+std::size_t act_row_bytes(GgmlType type, ActLayout layout, std::int64_t n) noexcept;
 
 /// y[t * ldy + r] = dot(row r of w, row t of a) for r < n_rows, t < n_tok. Rows of `w` are
 /// w_stride bytes apart, rows of `a` (in dot_type(weight) and gemm_act_layout(weight)) a_stride
@@ -44,7 +50,7 @@ ActLayout gemm_act_layout(GgmlType weight) noexcept;
 /// values of each class e mod 8 become adjacent, classes 0-3 in the group's first 16 bytes.
 void to_class_order(std::byte* row, std::int64_t n) noexcept;
 
-/// The F16 x F16 dot of gemm_simd(F16) for one pair: vec_dot_simd(F16). Defined in AVX2 builds only.
-float dot_f16_lanes(std::int64_t n, const std::byte* w, const std::byte* a) noexcept;
+/// out[i] = x[i] rounded to fp16 as quantize_row(F16) does, widened back to f32 (Widened rows).
+void to_widened_f16(const float* x, float* out, std::int64_t n) noexcept;
 
 }  // namespace parity::cpu

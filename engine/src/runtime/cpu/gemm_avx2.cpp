@@ -9,8 +9,11 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <vector>
 
+#include "engine/half.h"
 #include "engine/quant/blocks.h"
+#include "engine/quant/quant.h"
 #include "vec_dot.h"
 
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
@@ -19,6 +22,10 @@
 #endif
 
 namespace parity::cpu {
+
+std::size_t act_row_bytes(GgmlType type, ActLayout layout, std::int64_t n) noexcept {
+    return layout == ActLayout::Widened ? static_cast<std::size_t>(n) * sizeof(float) : row_size(type, n);
+}
 
 #if defined(PARITY_HAVE_AVX2)
 
@@ -51,12 +58,12 @@ template <int RM, int RN, class Tile>
 void for_each_tile(const std::byte* w, std::size_t w_stride, std::int64_t n_rows, const std::byte* a,
                    std::size_t a_stride, std::int64_t n_tok, float* y, std::int64_t ldy, Tile&& tile) {
     float sink[RM * RN];
-    for (std::int64_t t0 = 0; t0 < n_tok; t0 += RN) {
-        const std::byte* at[RN];
-        for (int j = 0; j < RN; ++j) at[j] = a + static_cast<std::size_t>(std::min<std::int64_t>(t0 + j, n_tok - 1)) * a_stride;
-        for (std::int64_t r0 = 0; r0 < n_rows; r0 += RM) {
-            const std::byte* wr[RM];
-            for (int i = 0; i < RM; ++i) wr[i] = w + static_cast<std::size_t>(std::min<std::int64_t>(r0 + i, n_rows - 1)) * w_stride;
+    for (std::int64_t r0 = 0; r0 < n_rows; r0 += RM) {
+        const std::byte* wr[RM];
+        for (int i = 0; i < RM; ++i) wr[i] = w + static_cast<std::size_t>(std::min<std::int64_t>(r0 + i, n_rows - 1)) * w_stride;
+        for (std::int64_t t0 = 0; t0 < n_tok; t0 += RN) {
+            const std::byte* at[RN];
+            for (int j = 0; j < RN; ++j) at[j] = a + static_cast<std::size_t>(std::min<std::int64_t>(t0 + j, n_tok - 1)) * a_stride;
             float* out[RM * RN];
             for (int j = 0; j < RN; ++j) {
                 for (int i = 0; i < RM; ++i) {
@@ -69,10 +76,63 @@ void for_each_tile(const std::byte* w, std::size_t w_stride, std::int64_t n_rows
     }
 }
 
-// ---- F16: one FMA accumulator of 8 lanes per output ----
+/// Rows one at a time against tiles of RNs... tokens, largest first: a row's decoded weights are
+/// reused by the tile's tokens; no token is computed twice.
+template <template <int> class Kernel, int... RNs>
+void gemm_rows_by_tokens(std::int64_t n, const std::byte* w, std::size_t ws, std::int64_t n_rows, const std::byte* a,
+                         std::size_t as, std::int64_t n_tok, float* y, std::int64_t ldy) {
+    std::int64_t t0 = 0;
+    auto run = [&]<int RN>() {
+        for (; t0 + RN <= n_tok; t0 += RN) {
+            const std::byte* at[RN];
+            for (int j = 0; j < RN; ++j) at[j] = a + static_cast<std::size_t>(t0 + j) * as;
+            for (std::int64_t r = 0; r < n_rows; ++r) {
+                float* out[RN];
+                for (int j = 0; j < RN; ++j) out[j] = y + (t0 + j) * ldy + r;
+                Kernel<RN>::run(n, w + static_cast<std::size_t>(r) * ws, at, out);
+            }
+        }
+    };
+    (run.template operator()<RNs>(), ...);
+}
 
+// ---- F16: vec_dot_simd(F16)'s four accumulators per output ----
+
+/// One F16 row x RN tokens whose activation rows are widened to f32 (exact), each output computed
+/// as vec_dot_simd(F16) does: FMA into 4 accumulators of 8 lanes over each 32 values, then 8 at a time
+/// into the first, hsum((acc0 + acc1) + (acc2 + acc3)), then the last values one by one.
+template <int RN>
+void f16_tile(std::int64_t n, const std::byte* w, const std::byte* const* a, float* const* out) noexcept {
+    const float* at[RN];
+    for (int t = 0; t < RN; ++t) at[t] = reinterpret_cast<const float*>(a[t]);  // loaded through loadu only
+    __m256 acc[RN][4];
+    for (int t = 0; t < RN; ++t) {
+        for (int s = 0; s < 4; ++s) acc[t][s] = _mm256_setzero_ps();
+    }
+    std::int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        for (int s = 0; s < 4; ++s) {
+            const __m256 wv = _mm256_cvtph_ps(load128(w + 2 * (i + 8 * s)));
+            for (int t = 0; t < RN; ++t) acc[t][s] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(at[t] + i + 8 * s), acc[t][s]);
+        }
+    }
+    for (; i + 8 <= n; i += 8) {
+        const __m256 wv = _mm256_cvtph_ps(load128(w + 2 * i));
+        for (int t = 0; t < RN; ++t) acc[t][0] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(at[t] + i), acc[t][0]);
+    }
+    for (int t = 0; t < RN; ++t) {
+        float sum = hsum(_mm256_add_ps(_mm256_add_ps(acc[t][0], acc[t][1]), _mm256_add_ps(acc[t][2], acc[t][3])));
+        for (std::int64_t e = i; e < n; ++e) sum += half_at(w + 2 * e) * at[t][e];
+        *out[t] = sum;
+    }
+}
+
+/// RM F16 rows x RN tokens (activations widened to f32), one FMA accumulator of 8 lanes per output
+/// over k = 8i + l, then hsum, then the last values one by one: the batch computation.
 template <int RM, int RN>
-void f16_tile(std::int64_t n, const std::byte* const* w, const std::byte* const* a, float* const* out) noexcept {
+void f16_batch_tile(std::int64_t n, const std::byte* const* w, const std::byte* const* a, float* const* out) noexcept {
+    const float* at[RN];
+    for (int j = 0; j < RN; ++j) at[j] = reinterpret_cast<const float*>(a[j]);
     __m256 acc[RM][RN];
     for (int i = 0; i < RM; ++i) {
         for (int j = 0; j < RN; ++j) acc[i][j] = _mm256_setzero_ps();
@@ -80,7 +140,7 @@ void f16_tile(std::int64_t n, const std::byte* const* w, const std::byte* const*
     std::int64_t k = 0;
     for (; k + 8 <= n; k += 8) {
         __m256 av[RN];
-        for (int j = 0; j < RN; ++j) av[j] = _mm256_cvtph_ps(load128(a[j] + 2 * k));
+        for (int j = 0; j < RN; ++j) av[j] = _mm256_loadu_ps(at[j] + k);
         for (int i = 0; i < RM; ++i) {
             const __m256 wv = _mm256_cvtph_ps(load128(w[i] + 2 * k));
             for (int j = 0; j < RN; ++j) acc[i][j] = _mm256_fmadd_ps(wv, av[j], acc[i][j]);
@@ -89,9 +149,7 @@ void f16_tile(std::int64_t n, const std::byte* const* w, const std::byte* const*
     for (int i = 0; i < RM; ++i) {
         for (int j = 0; j < RN; ++j) {
             float s = hsum(acc[i][j]);
-            for (std::int64_t e = k; e < n; ++e) {
-                s += _cvtsh_ss(half_bits(w[i] + 2 * e)) * _cvtsh_ss(half_bits(a[j] + 2 * e));
-            }
+            for (std::int64_t e = k; e < n; ++e) s += half_at(w[i] + 2 * e) * at[j][e];
             *out[j * RM + i] = s;
         }
     }
@@ -99,18 +157,18 @@ void f16_tile(std::int64_t n, const std::byte* const* w, const std::byte* const*
 
 void gemm_f16(std::int64_t n, const std::byte* w, std::size_t ws, std::int64_t n_rows, const std::byte* a,
               std::size_t as, std::int64_t n_tok, float* y, std::int64_t ldy) {
-    // 12 accumulators + 3 activations + 1 weight fill the 16 registers; one token: 8 rows at once
-    // keep 8 independent FMA chains in flight.
     if (n_tok == 1) {
-        for_each_tile<8, 1>(w, ws, n_rows, a, as, n_tok, y, ldy,
-                            [n](const std::byte* const* wr, const std::byte* const* at, float* const* o) {
-                                f16_tile<8, 1>(n, wr, at, o);
-                            });
+        // Decode: a row at a time (one stream for the prefetcher), vec_dot_simd(F16)'s bits.
+        for (std::int64_t r = 0; r < n_rows; ++r) {
+            float* out[1] = {y + r};
+            f16_tile<1>(n, w + static_cast<std::size_t>(r) * ws, &a, out);
+        }
         return;
     }
+    // A batch: 12 accumulators + 3 activations + 1 weight fill the 16 registers.
     for_each_tile<4, 3>(w, ws, n_rows, a, as, n_tok, y, ldy,
                         [n](const std::byte* const* wr, const std::byte* const* at, float* const* o) {
-                            f16_tile<4, 3>(n, wr, at, o);
+                            f16_batch_tile<4, 3>(n, wr, at, o);
                         });
 }
 
@@ -364,29 +422,6 @@ void q6_k_tile(std::int64_t n, const std::byte* w, const std::byte* const* a, fl
     for (int t = 0; t < RN; ++t) *out[t] = finish_lanes(0.0f, sums[t]);
 }
 
-/// Rows one at a time against tiles of 8, 4, 2 and 1 tokens: a row's decoded groups are reused by
-/// up to 8 tokens; no token is computed twice.
-template <template <int> class Kernel>
-void gemm_rows_by_tokens(std::int64_t n, const std::byte* w, std::size_t ws, std::int64_t n_rows, const std::byte* a,
-                         std::size_t as, std::int64_t n_tok, float* y, std::int64_t ldy) {
-    std::int64_t t0 = 0;
-    auto run = [&]<int RN>() {
-        for (; t0 + RN <= n_tok; t0 += RN) {
-            const std::byte* at[RN];
-            for (int j = 0; j < RN; ++j) at[j] = a + static_cast<std::size_t>(t0 + j) * as;
-            for (std::int64_t r = 0; r < n_rows; ++r) {
-                float* out[RN];
-                for (int j = 0; j < RN; ++j) out[j] = y + (t0 + j) * ldy + r;
-                Kernel<RN>::run(n, w + static_cast<std::size_t>(r) * ws, at, out);
-            }
-        }
-    };
-    run.template operator()<8>();
-    run.template operator()<4>();
-    run.template operator()<2>();
-    run.template operator()<1>();
-}
-
 template <int RN>
 struct Q4KTile {
     static void run(std::int64_t n, const std::byte* w, const std::byte* const* a, float* const* out) noexcept {
@@ -406,14 +441,30 @@ GemmFn gemm_simd(GgmlType weight) noexcept {
         case GgmlType::F16: return gemm_f16;
         case GgmlType::Q8_0: return gemm_q8<BlockQ8_0>;
         case GgmlType::Q4_0: return gemm_q8<BlockQ4_0>;
-        case GgmlType::Q4_K: return gemm_rows_by_tokens<Q4KTile>;
-        case GgmlType::Q6_K: return gemm_rows_by_tokens<Q6KTile>;
+        case GgmlType::Q4_K: return gemm_rows_by_tokens<Q4KTile, 8, 4, 2, 1>;
+        case GgmlType::Q6_K: return gemm_rows_by_tokens<Q6KTile, 8, 4, 2, 1>;
         default: return nullptr;
     }
 }
 
 ActLayout gemm_act_layout(GgmlType weight) noexcept {
-    return weight == GgmlType::Q4_K || weight == GgmlType::Q6_K ? ActLayout::ClassOrder : ActLayout::Plain;
+    switch (weight) {
+        case GgmlType::F16: return ActLayout::Widened;
+        case GgmlType::Q4_K:
+        case GgmlType::Q6_K: return ActLayout::ClassOrder;
+        default: return ActLayout::Plain;
+    }
+}
+
+void to_widened_f16(const float* x, float* out, std::int64_t n) noexcept {
+    // F16C rounds to nearest even, as fp32_to_fp16 does; only a NaN's payload can differ, and a
+    // NaN stays a NaN.
+    std::int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        _mm256_storeu_ps(out + i, _mm256_cvtph_ps(h));
+    }
+    for (; i < n; ++i) out[i] = fp16_to_fp32(fp32_to_fp16(x[i]));
 }
 
 void to_class_order(std::byte* row, std::int64_t n) noexcept {
@@ -426,12 +477,6 @@ void to_class_order(std::byte* row, std::int64_t n) noexcept {
     }
 }
 
-float dot_f16_lanes(std::int64_t n, const std::byte* w, const std::byte* a) noexcept {
-    float y = 0.0f;
-    float* out[1] = {&y};
-    f16_tile<1, 1>(n, &w, &a, out);
-    return y;
-}
 
 #else  // no AVX2 in this build
 
@@ -440,6 +485,10 @@ GemmFn gemm_simd(GgmlType) noexcept { return nullptr; }
 ActLayout gemm_act_layout(GgmlType) noexcept { return ActLayout::Plain; }
 
 void to_class_order(std::byte*, std::int64_t) noexcept {}
+
+void to_widened_f16(const float* x, float* out, std::int64_t n) noexcept {
+    for (std::int64_t i = 0; i < n; ++i) out[i] = fp16_to_fp32(fp32_to_fp16(x[i]));
+}
 
 #endif
 

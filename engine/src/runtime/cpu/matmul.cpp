@@ -55,9 +55,7 @@ void DecodeScratch::reserve(int n_threads, std::int64_t max_n_in) {
 }
 
 void ActivationPack::reserve(std::int64_t max_rows, std::int64_t max_n_in) {
-    // F32 rows are used in place; every other dot type takes at most 2 bytes per value
-    // (F16/BF16; Q8_0 1.06, Q8_1 1.13, Q8_K 1.14).
-    const auto need = static_cast<std::size_t>(max_rows * max_n_in) * 2;
+    const auto need = static_cast<std::size_t>(max_rows * max_n_in * kPackBytesPerValue);
     if (buf_.size() < need) buf_.resize(need);
 }
 
@@ -71,13 +69,18 @@ void ActivationPack::set(const float* x, std::int64_t n_rows, std::int64_t n_in)
 const std::byte* ActivationPack::get(GgmlType type, ActLayout layout, int n_threads) {
     if (type == GgmlType::F32) return reinterpret_cast<const std::byte*>(x_);
     if (valid_ && type_ == type && layout_ == layout) return buf_.data();
-    const std::size_t rb = row_size(type, n_in_);
+    const std::size_t rb = act_row_bytes(type, layout, n_in_);
     if (buf_.size() < rb * static_cast<std::size_t>(n_rows_)) buf_.resize(rb * static_cast<std::size_t>(n_rows_));
     const int chunks = static_cast<int>(std::min<std::int64_t>(n_threads, n_rows_));
     run_chunks(chunks, [&](int c) {
         for (std::int64_t r = chunk_begin(n_rows_, chunks, c); r < chunk_begin(n_rows_, chunks, c + 1); ++r) {
             std::byte* row = buf_.data() + static_cast<std::size_t>(r) * rb;
-            quantize_row(type, {x_ + r * n_in_, static_cast<std::size_t>(n_in_)}, {row, rb});
+            const std::span<const float> x(x_ + r * n_in_, static_cast<std::size_t>(n_in_));
+            if (layout == ActLayout::Widened) {
+                to_widened_f16(x.data(), reinterpret_cast<float*>(row), n_in_);
+                continue;
+            }
+            quantize_row(type, x, {row, rb});
             if (layout == ActLayout::ClassOrder) to_class_order(row, n_in_);
         }
     });
@@ -96,11 +99,17 @@ void matmul(const PreparedMatrix& w, ActivationPack& x, float* y, int n_threads,
                          std::to_string(w.n_in) + " values (dequant policy)");
     }
     const std::byte* act = x.get(w.act_type, w.act_layout, n_threads);
-    const std::size_t act_rb = row_size(w.act_type, w.n_in);
+    const std::size_t act_rb = act_row_bytes(w.act_type, w.act_layout, w.n_in);
     const std::int64_t n_tok = x.n_rows();
     const std::int64_t n_out = w.n_out;
-    const int chunks = static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(n_threads, n_out / 4)));
-    run_chunks(chunks, [&](int c) {
+    // One chunk per thread when each needs its own decode tile; a batch through a matrix-matrix
+    // kernel takes chunks of whole row tiles from a shared queue (parallel_for's dynamic
+    // schedule), so a slower core does not hold the others up. Which thread computes a row
+    // does not change its value.
+    const std::int64_t per_thread = w.gemm != nullptr && n_tok > 1 ? 4 : 1;
+    const int chunks = static_cast<int>(
+        std::max<std::int64_t>(1, std::min<std::int64_t>(n_threads * per_thread, n_out / (4 * per_thread))));
+    auto row_chunk = [&](int c) {
         const std::int64_t r0 = chunk_begin(n_out, chunks, c);
         const std::int64_t r1 = chunk_begin(n_out, chunks, c + 1);
         float* tile = w.decode ? tiles->tile(c) : nullptr;
@@ -129,7 +138,12 @@ void matmul(const PreparedMatrix& w, ActivationPack& x, float* y, int n_threads,
                 }
             }
         }
-    });
+    };
+    if (per_thread > 1) {
+        run_chunks_shared(chunks, n_threads, row_chunk);
+    } else {
+        run_chunks(chunks, row_chunk);
+    }
 }
 
 }  // namespace parity::cpu

@@ -2,6 +2,7 @@
 // Splitting work across the session's threads, through the one OpenMP helper (parallel_for).
 // Private to the CPU backend.
 
+#include <algorithm>
 #include <cstdint>
 
 #include "engine/parallel_for.h"
@@ -17,6 +18,17 @@ void run_chunks(int n_chunks, Body&& body) {
         return;
     }
     parallel_for(n_chunks, [&](std::int64_t c) { body(static_cast<int>(c)); }, n_chunks);
+}
+
+/// Calls body(c) for c in [0, n_chunks) on at most n_threads threads, each taking the next chunk
+/// when it is done with one (no chunk-to-thread mapping: body must not keep per-thread state).
+template <class Body>
+void run_chunks_shared(int n_chunks, int n_threads, Body&& body) {
+    if (n_chunks <= 1 || n_threads <= 1) {
+        for (int c = 0; c < n_chunks; ++c) body(c);
+        return;
+    }
+    parallel_for(n_chunks, [&](std::int64_t c) { body(static_cast<int>(c)); }, std::min(n_threads, n_chunks));
 }
 
 /// [begin, end) of chunk c of n split into `chunks` near-equal parts.
