@@ -91,22 +91,52 @@ TEST_P(VecDot, ReferenceEqualsDequantizedDot) {
     }
 }
 
+/// Whether the SIMD kernel keeps the reference's float order (exact integer block sums, then the
+/// reference's scalar or per-lane float steps), and so returns its bits.
+bool simd_is_bit_exact(GgmlType type) {
+    switch (type) {
+        case GgmlType::Q4_0:
+        case GgmlType::Q4_1:
+        case GgmlType::Q5_0:
+        case GgmlType::Q5_1:
+        case GgmlType::Q8_0:
+        case GgmlType::IQ4_NL:
+        case GgmlType::Q2_K:
+        case GgmlType::Q3_K:
+        case GgmlType::Q4_K:
+        case GgmlType::Q5_K:
+        case GgmlType::Q6_K:
+        case GgmlType::IQ4_XS:
+            return true;
+        default:
+            return false;
+    }
+}
+
 TEST_P(VecDotSimd, AgreesWithReference) {
     const GgmlType type = GetParam();
     const cpu::VecDotFn simd = cpu::vec_dot_simd(type);
     ASSERT_NE(simd, nullptr);
     const cpu::VecDotFn ref = cpu::vec_dot_ref(type);
+    // Multiples of 256, and for the smaller blocks lengths whose block count leaves a remainder
+    // (the kernels work through 8 blocks, or 8 / 16 / 32 values, at a time).
+    std::vector<std::int64_t> lengths = {256, 512, 2816, 4096};
+    if (traits(type).block_size == 32) {
+        lengths.insert(lengths.end(), {32, 96, 224, 4096 + 5 * 32});
+    } else if (traits(type).block_size == 1) {
+        lengths.insert(lengths.end(), {1, 7, 15, 33, 4096 + 13});
+    }
     for (std::uint32_t seed = 1; seed <= 16; ++seed) {
-        for (std::int64_t n : {256, 512, 2816, 4096}) {
+        for (std::int64_t n : lengths) {
             const Rows r = make_rows(type, n, seed * 31u + static_cast<std::uint32_t>(n), seed % 2 ? 0.2f : 0.0f);
             const float a = simd(n, r.w.data(), r.a.data());
             const float b = ref(n, r.w.data(), r.a.data());
-            if (type == GgmlType::Q8_0 || type == GgmlType::Q4_0 || type == GgmlType::Q4_K || type == GgmlType::Q6_K) {
+            if (simd_is_bit_exact(type)) {
                 // The reference's float order (block by block, or lane by lane): its bits exactly.
                 EXPECT_EQ(std::memcmp(&a, &b, sizeof a), 0) << type_name(type) << " n " << n << " seed " << seed
                                                             << ": " << a << " vs " << b;
             } else {
-                // Exact integer block sums; only the float accumulation order differs.
+                // F32, F16, BF16: the same products, summed in another order (and F16 in float).
                 EXPECT_NEAR(a, b, 1e-5 * r.abs_sum + 1e-6) << type_name(type) << " n " << n << " seed " << seed;
             }
         }

@@ -1,22 +1,20 @@
-// AVX2 / FMA / F16C dot-product kernels for the hot weight types (the decode GEMV paths).
+// AVX2 / FMA / F16C dot-product kernels for the hot weight types (the decode GEMV paths): F32,
+// F16, Q4_0, Q8_0, Q4_K, Q6_K here; the other legacy quants and BF16 in vec_dot_avx2_legacy.cpp,
+// the other K-quants and IQ4_XS in vec_dot_avx2_kquants.cpp (helpers in avx2_helpers.h).
 // Each has its scalar reference in vec_dot_ref.cpp; engine_forward_tests checks that they agree.
-// Integer block sums are exact (maddubs / madd never saturate for these value ranges). Q8_0,
-// Q4_0, Q4_K and Q6_K then scale and add them in the reference's scalar order, so they return
-// the reference's bits (a plain-C llama.cpp build's, which the fixtures come from); F16 differs
-// from the reference only in the order of the float accumulation. Without AVX2 in the build
-// (PARITY_CPU_ARCH empty), vec_dot_simd returns nullptr and the reference is used.
+// Integer block sums are exact (maddubs / madd never saturate for these value ranges). The
+// quantized kernels then scale and add them in the reference's scalar order, so they return the
+// reference's bits (a plain-C llama.cpp build's, which the fixtures come from); F16 and BF16
+// differ from the reference only in the order of the float accumulation. Without AVX2 in the
+// build (PARITY_CPU_ARCH empty), vec_dot_simd returns nullptr and the reference is used.
 
 #include <cstdint>
 #include <cstring>
 
-#include "engine/quant/blocks.h"
+#include "avx2_helpers.h"
 #include "engine/half.h"
+#include "engine/quant/blocks.h"
 #include "vec_dot.h"
-
-#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
-#include <immintrin.h>
-#define PARITY_HAVE_AVX2 1
-#endif
 
 namespace parity::cpu {
 
@@ -25,44 +23,7 @@ namespace parity::cpu {
 namespace {
 
 using namespace quant_detail;
-
-inline __m256i load256(const void* p) noexcept { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
-inline __m128i load128(const void* p) noexcept { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
-
-inline float hsum(__m256 v) noexcept {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-inline double hsum(__m256d v) noexcept {
-    __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
-    s = _mm_add_sd(s, _mm_unpackhi_pd(s, s));
-    return _mm_cvtsd_f64(s);
-}
-
-inline float half_at(const std::byte* p) noexcept {
-    std::uint16_t h;
-    std::memcpy(&h, p, 2);
-    return _cvtsh_ss(h);  // F16C: exact, like fp16_to_fp32
-}
-
-/// The exact sum of 8 int32 lanes.
-inline int hsum_i32(__m256i v) noexcept {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 1));
-    return _mm_cvtsi128_si32(s);
-}
-
-/// Sum of the 32 products x[i] * y[i] of signed bytes, as 8 int32 lanes.
-inline __m256i dot_i8(__m256i x, __m256i y) noexcept {
-    const __m256i ax = _mm256_sign_epi8(x, x);  // |x|
-    const __m256i sy = _mm256_sign_epi8(y, x);  // y * sign(x)
-    const __m256i p16 = _mm256_maddubs_epi16(ax, sy);
-    return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
-}
+using namespace avx2;
 
 // F32 x F32: products rounded to float, summed in double (ggml's ggml_float).
 float dot_f32_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noexcept {
@@ -140,32 +101,6 @@ float dot_q4_0_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noex
         const __m256i s = dot_i8(qx, load256(y + 2));
         sumf += static_cast<float>(hsum_i32(s)) * half_at(x) * half_at(y);
     }
-    return sumf;
-}
-
-/// Q8_K block layout offsets.
-constexpr std::size_t kQ8KQs = offsetof(BlockQ8_K, qs);
-constexpr std::size_t kQ8KBsums = offsetof(BlockQ8_K, bsums);
-
-/// Byte order, within each 16-byte half, that puts elements e and e + 8 side by side: maddubs
-/// then sums two products of the same e mod 8, the reference's accumulator lane.
-inline __m256i pair_mod8() noexcept {
-    return _mm256_setr_epi8(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5,
-                            13, 6, 14, 7, 15);
-}
-
-/// Products of unsigned bytes u and signed bytes s summed per e mod 8: int16 lane c of half h
-/// holds the two products of class c in that half.
-inline __m256i class_sums16(__m256i u, __m256i s, __m256i order) noexcept {
-    return _mm256_maddubs_epi16(_mm256_shuffle_epi8(u, order), _mm256_shuffle_epi8(s, order));
-}
-
-/// The K-quants' last step, as the reference: sums[l] += d * aux32[l] per block (no FMA), then
-/// sumf += sums[l] for l = 0..7.
-inline float finish_lanes(float sumf, __m256 sums) noexcept {
-    alignas(32) float lanes[8];
-    _mm256_store_ps(lanes, sums);
-    for (float v : lanes) sumf += v;
     return sumf;
 }
 
@@ -289,10 +224,19 @@ VecDotFn vec_dot_simd(GgmlType weight) noexcept {
     switch (weight) {
         case GgmlType::F32: return dot_f32_avx2;
         case GgmlType::F16: return dot_f16_avx2;
+        case GgmlType::BF16: return dot_bf16_avx2;
         case GgmlType::Q4_0: return dot_q4_0_avx2;
+        case GgmlType::Q4_1: return dot_q4_1_avx2;
+        case GgmlType::Q5_0: return dot_q5_0_avx2;
+        case GgmlType::Q5_1: return dot_q5_1_avx2;
         case GgmlType::Q8_0: return dot_q8_0_avx2;
+        case GgmlType::IQ4_NL: return dot_iq4_nl_avx2;
+        case GgmlType::Q2_K: return dot_q2_k_avx2;
+        case GgmlType::Q3_K: return dot_q3_k_avx2;
         case GgmlType::Q4_K: return dot_q4_k_avx2;
+        case GgmlType::Q5_K: return dot_q5_k_avx2;
         case GgmlType::Q6_K: return dot_q6_k_avx2;
+        case GgmlType::IQ4_XS: return dot_iq4_xs_avx2;
         default: return nullptr;
     }
 }
