@@ -11,15 +11,11 @@
 #include <cstring>
 #include <vector>
 
+#include "avx2_helpers.h"
 #include "engine/half.h"
 #include "engine/quant/blocks.h"
 #include "engine/quant/quant.h"
 #include "vec_dot.h"
-
-#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
-#include <immintrin.h>
-#define PARITY_HAVE_AVX2 1
-#endif
 
 namespace parity::cpu {
 
@@ -32,24 +28,11 @@ std::size_t act_row_bytes(GgmlType type, ActLayout layout, std::int64_t n) noexc
 namespace {
 
 using namespace quant_detail;
+using namespace avx2;
 
-inline __m256i load256(const void* p) noexcept { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
-inline __m128i load128(const void* p) noexcept { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
 
-inline float hsum(__m256 v) noexcept {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
-inline std::uint16_t half_bits(const std::byte* p) noexcept {
-    std::uint16_t h;
-    std::memcpy(&h, p, 2);
-    return h;
-}
 
-inline float half_at(const std::byte* p) noexcept { return _cvtsh_ss(half_bits(p)); }
 
 /// Calls tile(row pointers, token pointers, outputs) over the n_rows x n_tok grid in RM x RN tiles.
 /// At an edge the missing rows / tokens point at the last real one and their outputs go to a
@@ -174,22 +157,7 @@ void gemm_f16(std::int64_t n, const std::byte* w, std::size_t ws, std::int64_t n
 
 // ---- Q8_0 / Q4_0 x Q8_0: 8 outputs, one per lane ----
 
-/// Sum of the 32 products x[i] * y[i] of signed bytes, given |x| and y * sign(x), as 8 int32 lanes.
-inline __m256i dot_i8_abs(__m256i ax, __m256i sy) noexcept {
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), _mm256_set1_epi16(1));
-}
 
-/// Lane c of the result = the exact sum of the 8 lanes of v[c].
-inline __m256i sum_lanes8(const __m256i* v) noexcept {
-    const __m256i h01 = _mm256_hadd_epi32(v[0], v[1]);
-    const __m256i h23 = _mm256_hadd_epi32(v[2], v[3]);
-    const __m256i h45 = _mm256_hadd_epi32(v[4], v[5]);
-    const __m256i h67 = _mm256_hadd_epi32(v[6], v[7]);
-    const __m256i h0123 = _mm256_hadd_epi32(h01, h23);  // low half: v0..v3 lanes 0-3; high: lanes 4-7
-    const __m256i h4567 = _mm256_hadd_epi32(h45, h67);
-    return _mm256_add_epi32(_mm256_permute2x128_si256(h0123, h4567, 0x20),
-                            _mm256_permute2x128_si256(h0123, h4567, 0x31));
-}
 
 /// The signed weight values of block ib of a row: Q8_0 as stored, Q4_0 unpacked to [-8, 7].
 template <class Block>
@@ -228,17 +196,14 @@ void q8_tile(std::int64_t n, const std::byte* const* w, const std::byte* const* 
         __m256i sums[8];
         for (int j = 0; j < RN; ++j) {
             const __m256i qy = load256(a[j] + ib * kBy + 2);
-            for (int i = 0; i < RM; ++i) sums[j * RM + i] = dot_i8_abs(ax[i], _mm256_sign_epi8(qy, sx[i]));
+            for (int i = 0; i < RM; ++i) sums[j * RM + i] = _mm256_madd_epi16(_mm256_maddubs_epi16(ax[i], _mm256_sign_epi8(qy, sx[i])), _mm256_set1_epi16(1));
         }
         // Lane c: dx of row c % 4, dy of token c / 4.
-        const __m128 dx4 = _mm_cvtph_ps(_mm_setr_epi16(static_cast<short>(half_bits(w[0] + ib * kBx)),
-                                                       static_cast<short>(half_bits(w[1] + ib * kBx)),
-                                                       static_cast<short>(half_bits(w[2] + ib * kBx)),
-                                                       static_cast<short>(half_bits(w[3] + ib * kBx)), 0, 0, 0, 0));
+        const __m128 dx4 = _mm_setr_ps(half_at(w[0] + ib * kBx), half_at(w[1] + ib * kBx), half_at(w[2] + ib * kBx),
+                                       half_at(w[3] + ib * kBx));
         const __m256 dx = _mm256_set_m128(dx4, dx4);
-        const __m256 dy = _mm256_set_m128(_mm_set1_ps(_cvtsh_ss(half_bits(a[1] + ib * kBy))),
-                                          _mm_set1_ps(_cvtsh_ss(half_bits(a[0] + ib * kBy))));
-        const __m256 sumi = _mm256_cvtepi32_ps(sum_lanes8(sums));
+        const __m256 dy = _mm256_set_m128(_mm_set1_ps(half_at(a[1] + ib * kBy)), _mm_set1_ps(half_at(a[0] + ib * kBy)));
+        const __m256 sumi = _mm256_cvtepi32_ps(hsum8_i32(sums));
         if constexpr (kQ8) {
             sumf = _mm256_add_ps(sumf, _mm256_mul_ps(sumi, _mm256_mul_ps(dx, dy)));
         } else {
@@ -283,22 +248,8 @@ inline __m256i to_class_order(__m256i v) noexcept {
     return _mm256_shuffle_epi8(dwords, bytes);
 }
 
-constexpr std::size_t kQ8KQs = offsetof(BlockQ8_K, qs);
-constexpr std::size_t kQ8KBsums = offsetof(BlockQ8_K, bsums);
 
-inline float f32_at(const std::byte* p) noexcept {
-    float v;
-    std::memcpy(&v, p, 4);
-    return v;
-}
 
-/// The reference's last step: sumf += sums[l] for l = 0..7.
-inline float finish_lanes(float sumf, __m256 sums) noexcept {
-    alignas(32) float lanes[8];
-    _mm256_store_ps(lanes, sums);
-    for (float v : lanes) sumf += v;
-    return sumf;
-}
 
 /// One Q4_K row x RN tokens. Per block the reference does sums[l] += (dx * dy) * aux32[l], then
 /// sumf -= (dminx * dy) * sum_j min_j * bsum_j; every output repeats that in the same order.
@@ -328,18 +279,23 @@ void q4_k_tile(std::int64_t n, const std::byte* w, const std::byte* const* a, fl
         const __m128i sm8 = _mm_set_epi32(static_cast<int>(utmp[3]), static_cast<int>(utmp[2]),
                                           static_cast<int>(utmp[1]), static_cast<int>(utmp[0]));
         const __m128i mins = _mm_cvtepu8_epi16(_mm_unpackhi_epi64(sm8, sm8));
-        alignas(16) std::uint8_t sc[16];
-        _mm_store_si128(reinterpret_cast<__m128i*>(sc), sm8);
+        // Scale g, zero-extended into every int16 lane: byte g then a zero byte (0x80 selects 0).
+        const __m256i sm8x2 = _mm256_broadcastsi128_si256(sm8);
+        auto scale16 = [&](int g) {
+            return _mm256_shuffle_epi8(sm8x2, _mm256_set1_epi16(static_cast<short>(0x8000 | g)));
+        };
 
         __m256i aux[RN];
         for (int t = 0; t < RN; ++t) aux[t] = _mm256_setzero_si256();
         const std::byte* q4 = x + offsetof(BlockQ4_K, qs);
         for (int j = 0; j < kQK_K / 64; ++j) {
-            const __m256i bits = load256(q4 + 32 * j);
-            const __m256i lo = to_class_order(_mm256_and_si256(bits, m4));
-            const __m256i hi = to_class_order(_mm256_and_si256(_mm256_srli_epi16(bits, 4), m4));
-            const __m256i sc_lo = _mm256_set1_epi16(static_cast<short>(sc[2 * j]));
-            const __m256i sc_hi = _mm256_set1_epi16(static_cast<short>(sc[2 * j + 1]));
+            // Byte b holds value b of group 2j (low nibble) and of group 2j + 1 (high): one
+            // permutation of the packed bytes orders both groups.
+            const __m256i bits = to_class_order(load256(q4 + 32 * j));
+            const __m256i lo = _mm256_and_si256(bits, m4);
+            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+            const __m256i sc_lo = scale16(2 * j);
+            const __m256i sc_hi = scale16(2 * j + 1);
             for (int t = 0; t < RN; ++t) {
                 const std::byte* q8 = a[t] + i * static_cast<std::int64_t>(sizeof(BlockQ8_K)) + kQ8KQs + 64 * j;
                 const __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load256(q8)), sc_lo);
@@ -351,7 +307,7 @@ void q4_k_tile(std::int64_t n, const std::byte* w, const std::byte* const* a, fl
         const float dminx = half_at(x + offsetof(BlockQ4_K, dmin));
         for (int t = 0; t < RN; ++t) {
             const std::byte* y = a[t] + i * static_cast<std::int64_t>(sizeof(BlockQ8_K));
-            const float yd = f32_at(y);
+            const float yd = load_f32(y);
             // sum_j min_j * (bsums[2j] + bsums[2j + 1]), exact.
             const __m256i bsums = load256(y + kQ8KBsums);
             const __m128i q8s = _mm_hadd_epi16(_mm256_castsi256_si128(bsums), _mm256_extracti128_si256(bsums, 1));
@@ -383,14 +339,16 @@ void q6_k_tile(std::int64_t n, const std::byte* w, const std::byte* const* a, fl
         const std::byte* x = w + i * static_cast<std::int64_t>(sizeof(BlockQ6_K));
         const std::byte* ql = x + offsetof(BlockQ6_K, ql);
         const std::byte* qh = x + offsetof(BlockQ6_K, qh);
-        std::int8_t sc[16];
-        std::memcpy(sc, x + offsetof(BlockQ6_K, scales), 16);
+        // The 16 scales as int16; dword m holds the pair (2m, 2m + 1) of one 32-value group.
+        const __m256i sc16 = _mm256_cvtepi8_epi16(load128(x + offsetof(BlockQ6_K, scales)));
         __m256i aux[RN];
         for (int t = 0; t < RN; ++t) aux[t] = _mm256_setzero_si256();
         for (int j = 0; j < kQK_K / 128; ++j) {
-            const __m256i hbits = load256(qh + 32 * j);
-            const __m256i bits1 = load256(ql + 64 * j);
-            const __m256i bits2 = load256(ql + 64 * j + 32);
+            // Every value is built byte-wise from byte l of these three: permuting them once puts
+            // all four groups in class order.
+            const __m256i hbits = to_class_order(load256(qh + 32 * j));
+            const __m256i bits1 = to_class_order(load256(ql + 64 * j));
+            const __m256i bits2 = to_class_order(load256(ql + 64 * j + 32));
             __m256i q[4];
             q[0] = _mm256_or_si256(_mm256_and_si256(bits1, m4), _mm256_slli_epi16(_mm256_and_si256(hbits, m3), 4));
             q[1] = _mm256_or_si256(_mm256_and_si256(bits2, m4),
@@ -400,10 +358,8 @@ void q6_k_tile(std::int64_t n, const std::byte* w, const std::byte* const* a, fl
             q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bits2, 4), m4),
                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 6), m3), 4));
             for (int k = 0; k < 4; ++k) {
-                const __m256i qk = to_class_order(q[k]);
-                const int is = 8 * j + 2 * k;
-                const __m256i scales = _mm256_set1_epi32(static_cast<int>(static_cast<std::uint16_t>(sc[is])) |
-                                                         (static_cast<int>(sc[is + 1]) << 16));
+                const __m256i qk = q[k];
+                const __m256i scales = _mm256_permutevar8x32_epi32(sc16, _mm256_set1_epi32(4 * j + k));
                 for (int t = 0; t < RN; ++t) {
                     const __m256i q8 = load256(a[t] + i * static_cast<std::int64_t>(sizeof(BlockQ8_K)) + kQ8KQs +
                                                128 * j + 32 * k);
@@ -415,7 +371,7 @@ void q6_k_tile(std::int64_t n, const std::byte* w, const std::byte* const* a, fl
         }
         const float dx = half_at(x + offsetof(BlockQ6_K, d));
         for (int t = 0; t < RN; ++t) {
-            const float d = dx * f32_at(a[t] + i * static_cast<std::int64_t>(sizeof(BlockQ8_K)));
+            const float d = dx * load_f32(a[t] + i * static_cast<std::int64_t>(sizeof(BlockQ8_K)));
             sums[t] = _mm256_add_ps(sums[t], _mm256_mul_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(aux[t])));
         }
     }
