@@ -102,13 +102,15 @@ void matmul(const PreparedMatrix& w, ActivationPack& x, float* y, int n_threads,
     const std::size_t act_rb = act_row_bytes(w.act_type, w.act_layout, w.n_in);
     const std::int64_t n_tok = x.n_rows();
     const std::int64_t n_out = w.n_out;
-    // One chunk per thread when each needs its own decode tile; a batch through a matrix-matrix
-    // kernel takes chunks of whole row tiles from a shared queue (parallel_for's dynamic
-    // schedule), so a slower core does not hold the others up. Which thread computes a row
-    // does not change its value.
-    const std::int64_t per_thread = w.gemm != nullptr && n_tok > 1 ? 4 : 1;
+    // A batch through a matrix-matrix kernel: up to 16 chunks per thread, each of whole row tiles,
+    // taken from a shared queue (parallel_for's dynamic schedule), so that a thread finishing
+    // early waits at most for one small chunk. Which thread computes a row does not change its
+    // value. Otherwise one chunk per thread: the dequant policy's decode tile is per chunk, and
+    // a single token streams each thread's rows from memory in one run.
+    const bool shared = w.gemm != nullptr && n_tok > 1;
     const int chunks = static_cast<int>(
-        std::max<std::int64_t>(1, std::min<std::int64_t>(n_threads * per_thread, n_out / (4 * per_thread))));
+        shared ? std::min<std::int64_t>(16 * n_threads, (n_out + kTileRows - 1) / kTileRows)
+               : std::max<std::int64_t>(1, std::min<std::int64_t>(n_threads, n_out / 4)));
     auto row_chunk = [&](int c) {
         const std::int64_t r0 = chunk_begin(n_out, chunks, c);
         const std::int64_t r1 = chunk_begin(n_out, chunks, c + 1);
@@ -139,7 +141,7 @@ void matmul(const PreparedMatrix& w, ActivationPack& x, float* y, int n_threads,
             }
         }
     };
-    if (per_thread > 1) {
+    if (shared) {
         run_chunks_shared(chunks, n_threads, row_chunk);
     } else {
         run_chunks(chunks, row_chunk);
