@@ -6,12 +6,16 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <algorithm>
+#include <climits>
 #include <cstring>
 #include <ostream>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "engine/error.h"
+#include "engine/half.h"
 #include "engine/quant/ggml_type.h"
 #include "engine/quant/quant.h"
 
@@ -110,6 +114,38 @@ TEST(QuantEdge, Q8_0RoundsHalfAwayFromZero) {
         const std::int8_t want[] = {127, 3, -3, 1, -1, 2, -2, 127, 2};
         for (std::size_t j = 0; j < std::size(want); ++j) {
             EXPECT_EQ(i8_at(q, qs + j), want[j]) << type_name(type) << " value " << j;
+        }
+    }
+}
+
+// ggml's quantize_row_q8_0_ref, written out here: amax by std::max over |x|, d = amax / 127,
+// id = 1 / d (0 when d is 0), q = roundf(x * id) converted as x86 does (NaN -> INT32_MIN, whose
+// low byte is 0). The row mixes ordinary values, exact halves and non-finite values.
+TEST(QuantEdge, Q8_0MatchesGgmlsFormulaOnMixedRows) {
+    std::mt19937 rng(5);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::vector<float> x(32 * 64);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const std::size_t block = i / 32;
+        x[i] = normal(rng) * (0.01f + static_cast<float>(block % 9));
+        if (block % 8 == 1) x[i] = std::round(x[i]) + 0.5f;  // ties once id is 1 (block max 127)
+        if (block % 8 == 1 && i % 32 == 0) x[i] = 127.0f;
+        if (block % 8 == 2 && i % 7 == 0) x[i] = NAN;
+        if (block % 8 == 3 && i % 32 == 5) x[i] = -INFINITY;
+        if (block % 8 == 4) x[i] = 0.0f;
+    }
+    const auto q = quantize(GgmlType::Q8_0, x);
+    for (std::size_t b = 0; b < x.size() / 32; ++b) {
+        float amax = 0.0f;
+        for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(x[b * 32 + j]));
+        const float d = amax / 127;
+        const float id = d != 0.f ? 1.0f / d : 0.0f;
+        EXPECT_EQ(u16_at(q, b * 34), fp32_to_fp16(d)) << "block " << b;
+        for (int j = 0; j < 32; ++j) {
+            const float r = std::round(x[b * 32 + j] * id);
+            const std::int32_t v = std::isnan(r) || std::fabs(r) >= 2147483648.0f ? INT32_MIN : static_cast<std::int32_t>(r);
+            EXPECT_EQ(i8_at(q, b * 34 + 2 + j), static_cast<std::int8_t>(static_cast<std::uint8_t>(v & 0xFF)))
+                << "block " << b << " value " << j << " x " << x[b * 32 + j];
         }
     }
 }
