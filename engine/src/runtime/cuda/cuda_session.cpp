@@ -95,7 +95,8 @@ private:
     float* ptr(View v) { return bufs_[static_cast<std::size_t>(v.buf)].get() + v.row0 * v.width; }
     const DeviceBuffer<float>& vec(int layer, Vec w) const;
     void upload_rows(std::span<const std::int32_t> rows);
-    void check_memory() const;
+    /// Refuses a model the device cannot hold; records weight_scratch_bytes_.
+    void check_memory();
     std::uint64_t batch_bytes(std::int64_t n) const noexcept;
     void ensure_batch(std::int64_t n);
 
@@ -120,6 +121,7 @@ private:
     DeviceBuffer<std::uint16_t> gelu_table_;    // ggml policy: ggml's fp16 GELU table
 
     std::int64_t batch_cap_ = 0;
+    std::uint64_t weight_scratch_bytes_ = 0;  ///< f32 scratch of the largest batched matmul (check_memory)
     std::array<DeviceBuffer<float>, graph::kBufCount> bufs_;
     DeviceBuffer<std::int32_t> tokens_, rows_;
     DeviceBuffer<float> weights_;
@@ -220,19 +222,26 @@ CudaSession::CudaSession(const Model& model, const SessionOptions& options)
     stream_.synchronize();  // the uploads read host memory that may go away
 }
 
-void CudaSession::check_memory() const {
+void CudaSession::check_memory() {
     const MatmulPolicy p = options_.matmul;
     double need = 0.0;
+    std::size_t scratch = 0;
+    auto matrix = [&](const WeightMatrix& w, bool for_matmul) {
+        need += static_cast<double>(matrix_device_bytes(w));
+        if (for_matmul) scratch = std::max(scratch, batch_weight_scratch_bytes(w, p));
+    };
     for (const LayerWeights& L : model_.layers()) {
         for (const WeightMatrix* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.ffn_gate, &L.ffn_up, &L.ffn_down, &L.router}) {
-            if (w->n_out > 0) need += static_cast<double>(matrix_device_bytes(*w, p, true));
+            if (w->n_out > 0) matrix(*w, true);
         }
         for (const auto* set : {&L.exp_gate, &L.exp_up, &L.exp_down}) {
-            for (const WeightMatrix& w : *set) need += static_cast<double>(matrix_device_bytes(w, p, true));
+            for (const WeightMatrix& w : *set) matrix(w, true);
         }
     }
-    need += static_cast<double>(matrix_device_bytes(model_.token_embd(), p, cfg_.tied));
-    if (!cfg_.tied) need += static_cast<double>(matrix_device_bytes(model_.output(), p, true));
+    matrix(model_.token_embd(), cfg_.tied);
+    if (!cfg_.tied) matrix(model_.output(), true);
+    // Counted by batch_bytes() for passes of more than one token.
+    weight_scratch_bytes_ = scratch;
     const double elem = options_.kv_type == KvType::F32 ? 4.0 : 2.0;
     need += 2.0 * cfg_.n_layers * static_cast<double>(capacity_) * static_cast<double>(model_.kv_dim()) * elem;
     need += static_cast<double>(model_.rope_tables().size()) * static_cast<double>(capacity_) *
@@ -241,12 +250,11 @@ void CudaSession::check_memory() const {
     std::size_t free_bytes = 0;
     std::size_t total_bytes = 0;
     PARITY_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
-    // The cuBLAS workspace and the ggml policy's per-call weight buffer come on top.
+    // The cuBLAS workspace comes on top.
     if (need > 0.95 * static_cast<double>(free_bytes)) {
         throw MemoryError("backend cuda: " + model_.path() + " needs about " + gib(need) + " of device memory with matmul " +
-                         std::string(to_string(p)) + " (weights" + (p == MatmulPolicy::Dequant ? " and their f32 copies" : "") +
-                         ", KV cache), but " + device::name(0) + " has " + gib(static_cast<double>(free_bytes)) +
-                         " free" + (p == MatmulPolicy::Dequant ? "; matmul ggml keeps no f32 copies" : ""));
+                         std::string(to_string(p)) + " (weights, KV cache), but " + device::name(0) + " has " +
+                         gib(static_cast<double>(free_bytes)) + " free");
     }
 }
 
@@ -260,8 +268,11 @@ std::uint64_t CudaSession::batch_bytes(std::int64_t n) const noexcept {
         if (rows > 0 && buf != Buf::Logits) widest = std::max(widest, graph::buffer_width(model_, buf));
     }
     const auto routed = static_cast<std::uint64_t>(n * std::max(1, cfg_.n_expert_used));
-    // tokens (int32), expert rows (int32) and weights (float), the matmul's f32 and f16 activations
-    return floats * 4 + static_cast<std::uint64_t>(n) * 4 + routed * 8 + static_cast<std::uint64_t>(n * widest) * 6;
+    // tokens (int32), expert rows (int32) and weights (float), the matmul's f32 and f16 activations,
+    // and for a batch the f32 scratch of the largest matrix cuBLAS multiplies
+    const std::uint64_t scratch = n > 1 ? weight_scratch_bytes_ : 0;
+    return floats * 4 + static_cast<std::uint64_t>(n) * 4 + routed * 8 + static_cast<std::uint64_t>(n * widest) * 6 +
+           scratch;
 }
 
 void CudaSession::ensure_batch(std::int64_t n) {

@@ -48,11 +48,12 @@ int as_int(std::int64_t v, const char* what) {
 
 }  // namespace
 
-std::size_t matrix_device_bytes(const WeightMatrix& w, MatmulPolicy policy, bool for_matmul) {
-    std::size_t bytes = stored_bytes(w);
+std::size_t matrix_device_bytes(const WeightMatrix& w) { return stored_bytes(w); }
+
+std::size_t batch_weight_scratch_bytes(const WeightMatrix& w, MatmulPolicy policy) {
     const bool stored_f32 = !device_decodes(w.type) || w.type == GgmlType::F32;
-    if (policy == MatmulPolicy::Dequant && for_matmul && !stored_f32) bytes += elements(w) * sizeof(float);
-    return bytes;
+    const bool gemm_f16 = policy == MatmulPolicy::Ggml && w.type == GgmlType::F16;
+    return stored_f32 || gemm_f16 ? 0 : elements(w) * sizeof(float);
 }
 
 DeviceMatrix upload_matrix(const WeightMatrix& w, MatmulPolicy policy, bool for_matmul, cudaStream_t stream) {
@@ -92,10 +93,6 @@ DeviceMatrix upload_matrix(const WeightMatrix& w, MatmulPolicy policy, bool for_
         m.gemm_f16 = for_matmul && m.stored == dm::kF16;
     } else {
         m.act = dm::kF32;
-        if (for_matmul && m.stored != dm::kF32) {
-            m.f32 = DeviceBuffer<float>(elements(w));
-            kernels::dequantize_rows(m.stored, m.data.get(), m.n_in, nullptr, m.n_out, m.f32.get(), stream);
-        }
     }
     return m;
 }
@@ -162,8 +159,6 @@ void Matmul::run(const DeviceMatrix& w, float* y) {
     const float* wf = nullptr;
     if (w.stored == dm::kF32) {
         wf = reinterpret_cast<const float*>(w.data.get());
-    } else if (!w.f32.empty()) {
-        wf = w.f32.get();
     } else {
         wscratch_.ensure(static_cast<std::size_t>(w.n_in * w.n_out));
         kernels::dequantize_rows(w.stored, w.data.get(), w.n_in, nullptr, w.n_out, wscratch_.get(), stream_);

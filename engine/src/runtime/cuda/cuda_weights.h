@@ -10,12 +10,12 @@
 //   one token    (incremental decode; the last row's logits) the GEMV kernel on the stored
 //                bytes, decoded on the fly.
 //   a batch      (full_sequence prefill, all logits) cuBLAS:
-//                  dequant policy  cublasSgemm on an f32 copy made once at upload (on the
-//                                  device, by the same decoder);
+//                  dequant policy  F32: cublasSgemm on the stored bytes; other types:
+//                                  dequantized into a scratch buffer right before cublasSgemm,
+//                                  by the same decoder (no f32 copy is kept);
 //                  ggml policy     F16 weights: cublasGemmEx, fp16 x fp16 with f32 accumulation,
-//                                  on the stored bytes; F32: cublasSgemm on them; quantized
-//                                  types: dequantized into a scratch buffer right before
-//                                  cublasSgemm (no f32 copy is kept).
+//                                  on the stored bytes; F32 and quantized types as dequant
+//                                  does, on the rounded activation.
 //   activations  dequant: used as they are (f32). ggml: rounded through the weight type's dot
 //                type first (Q8_0 for Q4_0/Q5_0/Q8_0/IQ4_NL, Q8_1 for Q4_1/Q5_1, Q8_K for the
 //                K-quants and IQ4_XS, F16 for F16, BF16 for BF16) exactly as ggml's scalar
@@ -44,14 +44,17 @@ struct DeviceMatrix {
     std::int64_t n_in = 0;
     std::int64_t n_out = 0;
     DeviceBuffer<std::uint8_t> data;     ///< n_out rows of `stored`
-    DeviceBuffer<float> f32;             ///< dequant policy: f32 copy for cuBLAS (empty when stored is F32)
 };
 
-/// Device bytes upload_matrix() will allocate for `w`.
-std::size_t matrix_device_bytes(const WeightMatrix& w, MatmulPolicy policy, bool for_matmul);
+/// Device bytes upload_matrix() will allocate for `w` (its stored rows; no policy keeps a copy).
+std::size_t matrix_device_bytes(const WeightMatrix& w);
+
+/// Device bytes of the f32 scratch a batch (more than one row) through `w` decodes it into for
+/// cuBLAS under `policy`: 0 when cuBLAS reads the stored rows (F32, and F16 under ggml).
+std::size_t batch_weight_scratch_bytes(const WeightMatrix& w, MatmulPolicy policy);
 
 /// Uploads `w` for `policy`. for_matmul: the matrix is multiplied with (token_embd of an untied
-/// model is only looked up, and needs no f32 copy). Enqueued on `stream`; the host data may be
+/// model is only looked up). Enqueued on `stream`; the host data may be
 /// released when this returns.
 DeviceMatrix upload_matrix(const WeightMatrix& w, MatmulPolicy policy, bool for_matmul, cudaStream_t stream);
 
