@@ -60,20 +60,18 @@ inline __m128 half_pair_at(const std::byte* p) noexcept {
 /// The fp16 values at p, p + Stride, ..., p + 7 * Stride (one per block) as 8 floats.
 template <std::size_t Stride>
 inline __m256 halves8(const std::byte* p) noexcept {
+    // Packed four by four in general-purpose registers: the integer ALUs are idle in these
+    // kernels, while word inserts or unpacks would compete with the dot products' vector ops.
     auto h = [p](int k) {
         std::uint16_t v;
         std::memcpy(&v, p + k * Stride, 2);
-        return static_cast<int>(v);
+        return static_cast<std::uint64_t>(v);
     };
-    __m128i v = _mm_cvtsi32_si128(h(0));
-    v = _mm_insert_epi16(v, h(1), 1);
-    v = _mm_insert_epi16(v, h(2), 2);
-    v = _mm_insert_epi16(v, h(3), 3);
-    v = _mm_insert_epi16(v, h(4), 4);
-    v = _mm_insert_epi16(v, h(5), 5);
-    v = _mm_insert_epi16(v, h(6), 6);
-    v = _mm_insert_epi16(v, h(7), 7);
-    return _mm256_cvtph_ps(v);
+    const std::uint64_t lo = h(0) | h(1) << 16 | h(2) << 32 | h(3) << 48;
+    const std::uint64_t hi = h(4) | h(5) << 16 | h(6) << 32 | h(7) << 48;
+    // (Two moves rather than _mm_set_epi64x, which GCC turns back into vector shuffles.)
+    return _mm256_cvtph_ps(_mm_unpacklo_epi64(_mm_cvtsi64_si128(static_cast<long long>(lo)),
+                                              _mm_cvtsi64_si128(static_cast<long long>(hi))));
 }
 
 /// The fp16 pairs at p, p + Stride, ..., p + 7 * Stride (one per block: d and m, or d and s) as
@@ -140,8 +138,9 @@ inline __m256i dot_u8(__m256i u, __m256i s) noexcept {
 /// The 32 nibbles of 16 bytes as bytes 0..15: the low nibbles first, then the high ones (the
 /// order of the legacy quants and IQ4_NL).
 inline __m256i nibbles32(const std::byte* p) noexcept {
-    const __m128i q = load128(p);
-    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0F));
+    // The 16 bytes loaded into both halves (a load, no shuffle), the high half shifted by 4.
+    const __m256i q = _mm256_broadcastsi128_si256(load128(p));
+    return _mm256_and_si256(_mm256_srlv_epi64(q, _mm256_setr_epi64x(0, 0, 4, 4)), _mm256_set1_epi8(0x0F));
 }
 
 /// 0xFF in byte i where bit i of the 32-bit word at p is set, else 0.
@@ -196,6 +195,41 @@ inline float add_lanes_in_order(float sumf, __m256 v) noexcept {
 /// The K-quants' last step, as the reference: sums[l] += d * aux32[l] per block (no FMA), then
 /// sumf += sums[l] for l = 0..7.
 inline float finish_lanes(float sumf, __m256 sums) noexcept { return add_lanes_in_order(sumf, sums); }
+
+/// Runs a 32-value block kernel over the row. Kernel::sums(x, y) gives a block's integer dot
+/// product as 8 int32 lanes; Kernel::terms8(x, y, sumi) the floats the reference adds to sumf for
+/// 8 blocks (each lane rounded as the reference's scalar expression), Kernel::term one of them.
+template <class Kernel>
+float dot_blocks32(std::int64_t n, const std::byte* w, const std::byte* a) noexcept {
+    constexpr std::size_t kX = Kernel::kWeightBlock;
+    constexpr std::size_t kY = Kernel::kActBlock;
+    auto terms8 = [](const std::byte* x, const std::byte* y) {
+        __m256i s[8];
+        for (int k = 0; k < 8; ++k) s[k] = Kernel::sums(x + k * kX, y + k * kY);
+        // The sums are exact in float: |sum| < 2^24.
+        return Kernel::terms8(x, y, _mm256_cvtepi32_ps(hsum8_i32(s)));
+    };
+    const std::int64_t nb = n / 32;
+    const std::int64_t nb8 = nb / 8 * 8;
+    float sumf = 0.0f;
+    if (nb8 > 0) {
+        // The 8 scalar adds of one batch are issued with the next batch's integer work, which
+        // hides the latency of the reference's serial chain.
+        __m256 pending = terms8(w, a);
+        for (std::int64_t ib = 8; ib < nb8; ib += 8) {
+            const __m256 t = terms8(w + ib * kX, a + ib * kY);
+            sumf = add_lanes_in_order(sumf, pending);
+            pending = t;
+        }
+        sumf = add_lanes_in_order(sumf, pending);
+    }
+    for (std::int64_t ib = nb8; ib < nb; ++ib) {
+        const std::byte* x = w + ib * kX;
+        const std::byte* y = a + ib * kY;
+        sumf += Kernel::term(x, y, static_cast<float>(hsum_i32(Kernel::sums(x, y))));
+    }
+    return sumf;
+}
 
 }  // namespace parity::cpu::avx2
 

@@ -71,37 +71,48 @@ float dot_f16_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noexc
     return sum;
 }
 
-// sumf += sumi * (dx * dy), block after block, as the reference (no FMA: this file is compiled
-// with -ffp-contract=off).
-float dot_q8_0_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noexcept {
-    const std::int64_t nb = n / kQK8_0;
-    float sumf = 0.0f;
-    for (std::int64_t ib = 0; ib < nb; ++ib) {
-        const std::byte* x = w + ib * sizeof(BlockQ8_0);
-        const std::byte* y = a + ib * sizeof(BlockQ8_0);
-        const int sumi = hsum_i32(dot_i8(load256(x + 2), load256(y + 2)));
-        sumf += static_cast<float>(sumi) * (half_at(x) * half_at(y));
+// Q8_0 x Q8_0. The reference adds sumi * (dx * dy) to sumf block after block (no FMA: this file
+// is compiled with -ffp-contract=off); dot_blocks32 does so in batches of 8 blocks.
+struct Q8_0Kernel {
+    static constexpr std::size_t kWeightBlock = sizeof(BlockQ8_0);
+    static constexpr std::size_t kActBlock = sizeof(BlockQ8_0);
+    static __m256i sums(const std::byte* x, const std::byte* y) noexcept {
+        return dot_i8(load256(x + offsetof(BlockQ8_0, qs)), load256(y + offsetof(BlockQ8_0, qs)));
     }
-    return sumf;
+    static __m256 terms8(const std::byte* x, const std::byte* y, __m256 sumi) noexcept {
+        return _mm256_mul_ps(sumi, _mm256_mul_ps(halves8<kWeightBlock>(x), halves8<kActBlock>(y)));
+    }
+    static float term(const std::byte* x, const std::byte* y, float sumi) noexcept {
+        return sumi * (half_at(x) * half_at(y));
+    }
+};
+
+// Q4_0 x Q8_0: values q - 8, q the nibble in 0..15. maddubs takes q unsigned (no sign
+// instructions), and 8 * y is subtracted from the pair sums: |q * y pair| <= 2 * 15 * 128, exact
+// in int16. The reference's term is sumi * dx * dy, i.e. (sumi * dx) * dy.
+struct Q4_0Kernel {
+    static constexpr std::size_t kWeightBlock = sizeof(BlockQ4_0);
+    static constexpr std::size_t kActBlock = sizeof(BlockQ8_0);
+    static __m256i sums(const std::byte* x, const std::byte* y) noexcept {
+        const __m256i q8 = load256(y + offsetof(BlockQ8_0, qs));
+        const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(nibbles32(x + offsetof(BlockQ4_0, qs)), q8),
+                                             _mm256_maddubs_epi16(_mm256_set1_epi8(8), q8));
+        return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
+    }
+    static __m256 terms8(const std::byte* x, const std::byte* y, __m256 sumi) noexcept {
+        return _mm256_mul_ps(_mm256_mul_ps(sumi, halves8<kWeightBlock>(x)), halves8<kActBlock>(y));
+    }
+    static float term(const std::byte* x, const std::byte* y, float sumi) noexcept {
+        return sumi * half_at(x) * half_at(y);
+    }
+};
+
+float dot_q8_0_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noexcept {
+    return dot_blocks32<Q8_0Kernel>(n, w, a);
 }
 
-// sumf += sumi * dx * dy, block after block, as the reference.
 float dot_q4_0_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noexcept {
-    const std::int64_t nb = n / kQK8_0;
-    const __m128i m4 = _mm_set1_epi8(0x0F);
-    const __m256i off = _mm256_set1_epi8(8);
-    float sumf = 0.0f;
-    for (std::int64_t ib = 0; ib < nb; ++ib) {
-        const std::byte* x = w + ib * sizeof(BlockQ4_0);
-        const std::byte* y = a + ib * sizeof(BlockQ8_0);
-        const __m128i q = load128(x + 2);
-        const __m128i lo = _mm_and_si128(q, m4);                     // values 0..15
-        const __m128i hi = _mm_and_si128(_mm_srli_epi16(q, 4), m4);  // values 16..31
-        const __m256i qx = _mm256_sub_epi8(_mm256_set_m128i(hi, lo), off);
-        const __m256i s = dot_i8(qx, load256(y + 2));
-        sumf += static_cast<float>(hsum_i32(s)) * half_at(x) * half_at(y);
-    }
-    return sumf;
+    return dot_blocks32<Q4_0Kernel>(n, w, a);
 }
 
 // The integer sums go to the reference's 8 accumulator lanes (element index mod 8), which is

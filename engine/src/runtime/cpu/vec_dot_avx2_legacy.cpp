@@ -5,7 +5,8 @@
 // reference's float step, sumf += term(block) block after block, is kept. They work in batches
 // of 8 blocks: the 8 integer sums are reduced together (one vector instead of 8 horizontal sums),
 // the 8 terms computed lane by lane (each lane rounds as the scalar expression), and only the
-// adds into sumf are scalar, in block order.
+// adds into sumf are scalar, in block order (dot_blocks32 in avx2_helpers.h, which Q8_0 and Q4_0
+// use too).
 
 #include <cstdint>
 #include <cstring>
@@ -23,41 +24,6 @@ namespace {
 
 using namespace quant_detail;
 using namespace avx2;
-
-/// Runs a 32-value block kernel over the row. Kernel::sums(x, y) gives a block's integer dot
-/// product as 8 int32 lanes; Kernel::terms8(x, y, sumi) the floats the reference adds to sumf for
-/// 8 blocks (each lane rounded as the reference's scalar expression), Kernel::term one of them.
-template <class Kernel>
-float dot_blocks32(std::int64_t n, const std::byte* w, const std::byte* a) noexcept {
-    constexpr std::size_t kX = Kernel::kWeightBlock;
-    constexpr std::size_t kY = Kernel::kActBlock;
-    auto terms8 = [](const std::byte* x, const std::byte* y) {
-        __m256i s[8];
-        for (int k = 0; k < 8; ++k) s[k] = Kernel::sums(x + k * kX, y + k * kY);
-        // The sums are exact in float: |sum| < 2^24.
-        return Kernel::terms8(x, y, _mm256_cvtepi32_ps(hsum8_i32(s)));
-    };
-    const std::int64_t nb = n / 32;
-    const std::int64_t nb8 = nb / 8 * 8;
-    float sumf = 0.0f;
-    if (nb8 > 0) {
-        // The 8 scalar adds of one batch are issued with the next batch's integer work, which
-        // hides the latency of the reference's serial chain.
-        __m256 pending = terms8(w, a);
-        for (std::int64_t ib = 8; ib < nb8; ib += 8) {
-            const __m256 t = terms8(w + ib * kX, a + ib * kY);
-            sumf = add_lanes_in_order(sumf, pending);
-            pending = t;
-        }
-        sumf = add_lanes_in_order(sumf, pending);
-    }
-    for (std::int64_t ib = nb8; ib < nb; ++ib) {
-        const std::byte* x = w + ib * kX;
-        const std::byte* y = a + ib * kY;
-        sumf += Kernel::term(x, y, static_cast<float>(hsum_i32(Kernel::sums(x, y))));
-    }
-    return sumf;
-}
 
 /// The float step of Q4_1 and Q5_1: (dx * dy) * sumi + mx * sy, x and y starting with (d, m) and
 /// (d, s).
