@@ -69,25 +69,30 @@ struct Kx2Params {
     int nstep;
 };
 
-/// Sub-block search, 6-bit scales/mins and the final quants of one Q4_K / Q5_K super-block.
-/// Fills scales[12], d, dmin and L[256] (values 0..nmax).
-void quantize_kx2_superblock(const float* x, const Kx2Params& p, std::uint8_t (&scales_out)[12], Half& d_out,
-                             Half& dmin_out, std::array<std::uint8_t, kQK_K>& L) {
-    std::array<std::uint8_t, 32> Laux{};
-    std::array<float, 32> weights{};
-    std::array<float, kQK_K / 32> mins{};
-    std::array<float, kQK_K / 32> scales{};
+/// The sub-block searches of up to kKx2Batch Q4_K / Q5_K super-blocks.
+constexpr std::size_t kKx2Batch = 4;
+struct Kx2Search {
+    float scales[kKx2Batch * 8];
+    float mins[kKx2Batch * 8];
+    std::uint8_t L[kKx2Batch * kQK_K];
+};
 
+/// Searches the `count` (<= kKx2Batch) super-blocks at x. `simd`: the AVX2 search (same bits).
+void search_kx2(const float* x, std::size_t count, const Kx2Params& p, bool simd, Kx2Search& s) {
+    if (simd) {
+        search_kx2_superblocks(p.nmax, p.rmin, p.rdelta, p.nstep, x, count, s.scales, s.mins, s.L);
+    } else {
+        search_kx2_superblocks_scalar(p.nmax, p.rmin, p.rdelta, p.nstep, x, count, s.scales, s.mins, s.L);
+    }
+}
+
+/// 6-bit scales/mins and the final quants of one Q4_K / Q5_K super-block, from the searched
+/// scales[8], mins[8] and L[256]. Fills scales_out[12], d, dmin and L (values 0..nmax).
+void finish_kx2_superblock(const float* x, int nmax, const float* scales, const float* mins,
+                           std::uint8_t (&scales_out)[12], Half& d_out, Half& dmin_out, std::uint8_t* L) {
     float max_scale = 0;  // as we are deducting the min, scales are always positive
     float max_min = 0;
     for (int j = 0; j < kQK_K / 32; ++j) {
-        float sum_x2 = 0;
-        for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
-        const float av_x = std::sqrt(sum_x2 / 32);
-        for (int l = 0; l < 32; ++l) weights[l] = av_x + std::fabs(x[32 * j + l]);
-        scales[j] = make_qkx2_quants(p.nmax, std::span<const float>(x + 32 * j, 32), weights,
-                                     std::span<std::uint8_t>(L.data() + 32 * j, 32), mins[j], Laux, p.rmin, p.rdelta,
-                                     p.nstep, false);
         if (scales[j] > max_scale) max_scale = scales[j];
         if (mins[j] > max_min) max_min = mins[j];
     }
@@ -112,7 +117,7 @@ void quantize_kx2_superblock(const float* x, const Kx2Params& p, std::uint8_t (&
         const float dm = fp16_to_fp32(dmin_out) * static_cast<float>(m);
         for (int ii = 0; ii < 32; ++ii) {
             const int l = nearest_int((x[32 * j + ii] + dm) / d);
-            L[32 * j + ii] = static_cast<std::uint8_t>(std::max(0, std::min(p.nmax, l)));
+            L[32 * j + ii] = static_cast<std::uint8_t>(std::max(0, std::min(nmax, l)));
         }
     }
 }
@@ -318,12 +323,18 @@ void dequantize_q3_k(Bytes x, Out y_all) {
 
 // ---------------------------------------------------------------------------------- Q4_K
 
-void quantize_q4_k(Src x_all, Dst y) {
+namespace {
+
+void quantize_q4_k_impl(Src x_all, Dst y, bool simd) {
     const std::size_t nb = x_all.size() / kQK_K;
+    constexpr Kx2Params p{15, -1.f, 0.1f, 20};
+    Kx2Search s;
     for (std::size_t i = 0; i < nb; i++) {
-        std::array<std::uint8_t, kQK_K> L{};
+        if (i % kKx2Batch == 0) search_kx2(x_all.data() + i * kQK_K, std::min(kKx2Batch, nb - i), p, simd, s);
+        std::uint8_t* L = s.L + (i % kKx2Batch) * kQK_K;
         BlockQ4_K b{};
-        quantize_kx2_superblock(x_all.data() + i * kQK_K, Kx2Params{15, -1.f, 0.1f, 20}, b.scales, b.d, b.dmin, L);
+        finish_kx2_superblock(x_all.data() + i * kQK_K, p.nmax, s.scales + (i % kKx2Batch) * 8,
+                              s.mins + (i % kKx2Batch) * 8, b.scales, b.d, b.dmin, L);
         std::uint8_t* q = b.qs;
         for (int j = 0; j < kQK_K; j += 64) {
             for (int l = 0; l < 32; ++l) q[l] = static_cast<std::uint8_t>(L[j + l] | (L[j + l + 32] << 4));
@@ -332,6 +343,11 @@ void quantize_q4_k(Src x_all, Dst y) {
         store_block(y, i, b);
     }
 }
+
+}  // namespace
+
+void quantize_q4_k(Src x, Dst y) { quantize_q4_k_impl(x, y, k_quant_search_is_simd()); }
+void quantize_q4_k_scalar(Src x, Dst y) { quantize_q4_k_impl(x, y, false); }
 
 // One decoder, two precisions: T = float is ggml's dequantize_row_q4_k; T = double is exact.
 template <class T>
@@ -365,37 +381,41 @@ void dequantize_q4_k_exact(Bytes x, OutExact y) { decode_q4_k<double>(x, y); }
 
 // ---------------------------------------------------------------------------------- Q5_K
 
-void quantize_q5_k(Src x_all, Dst y) {
+namespace {
+
+void quantize_q5_k_impl(Src x_all, Dst y, bool simd) {
     const std::size_t nb = x_all.size() / kQK_K;
+    constexpr Kx2Params p{31, -0.5f, 0.1f, 15};
+    Kx2Search s;
     for (std::size_t i = 0; i < nb; i++) {
-        std::array<std::uint8_t, kQK_K> L{};
+        if (i % kKx2Batch == 0) search_kx2(x_all.data() + i * kQK_K, std::min(kKx2Batch, nb - i), p, simd, s);
+        std::uint8_t* L = s.L + (i % kKx2Batch) * kQK_K;
         BlockQ5_K b{};
-        quantize_kx2_superblock(x_all.data() + i * kQK_K, Kx2Params{31, -0.5f, 0.1f, 15}, b.scales, b.d, b.dmin, L);
+        finish_kx2_superblock(x_all.data() + i * kQK_K, p.nmax, s.scales + (i % kKx2Batch) * 8,
+                              s.mins + (i % kKx2Batch) * 8, b.scales, b.d, b.dmin, L);
+        // ggml's `if (l > 15) { l -= 16; qh[j] |= m; }` without branches (every L is in 0..31):
+        // the low 4 bits go to qs, bit 4 of value j of the n-th 64 to bit 2n (bit 2n + 1 for
+        // the upper 32) of qh[j].
         std::uint8_t* qh = b.qh;
         std::uint8_t* ql = b.qs;
         std::memset(qh, 0, kQK_K / 8);
-        std::uint8_t m1 = 1, m2 = 2;
-        for (int n = 0; n < kQK_K; n += 64) {
+        for (int n = 0; n < kQK_K / 64; ++n) {
             for (int j = 0; j < 32; ++j) {
-                int l1 = L[n + j];
-                if (l1 > 15) {
-                    l1 -= 16;
-                    qh[j] = static_cast<std::uint8_t>(qh[j] | m1);
-                }
-                int l2 = L[n + j + 32];
-                if (l2 > 15) {
-                    l2 -= 16;
-                    qh[j] = static_cast<std::uint8_t>(qh[j] | m2);
-                }
-                ql[j] = static_cast<std::uint8_t>(l1 | (l2 << 4));
+                const int l1 = L[64 * n + j];
+                const int l2 = L[64 * n + j + 32];
+                qh[j] = static_cast<std::uint8_t>(qh[j] | ((l1 >> 4) << (2 * n)) | ((l2 >> 4) << (2 * n + 1)));
+                ql[j] = static_cast<std::uint8_t>((l1 & 0xF) | ((l2 & 0xF) << 4));
             }
-            m1 = static_cast<std::uint8_t>(m1 << 2);
-            m2 = static_cast<std::uint8_t>(m2 << 2);
             ql += 32;
         }
         store_block(y, i, b);
     }
 }
+
+}  // namespace
+
+void quantize_q5_k(Src x, Dst y) { quantize_q5_k_impl(x, y, k_quant_search_is_simd()); }
+void quantize_q5_k_scalar(Src x, Dst y) { quantize_q5_k_impl(x, y, false); }
 
 // One decoder, two precisions: T = float is ggml's dequantize_row_q5_k; T = double is exact.
 template <class T>
@@ -437,7 +457,9 @@ void dequantize_q5_k_exact(Bytes x, OutExact y) { decode_q5_k<double>(x, y); }
 
 // ---------------------------------------------------------------------------------- Q6_K
 
-void quantize_q6_k(Src x_all, Dst y) {
+namespace {
+
+void quantize_q6_k_impl(Src x_all, Dst y, bool simd) {
     const std::size_t nb = x_all.size() / kQK_K;
     for (std::size_t i = 0; i < nb; i++) {
         const float* x = x_all.data() + i * kQK_K;
@@ -445,12 +467,15 @@ void quantize_q6_k(Src x_all, Dst y) {
         std::array<float, kQK_K / 16> scales{};
         BlockQ6_K b{};
 
+        if (simd) {
+            search_qx_superblock(x, scales.data(), L.data());
+        } else {
+            search_qx_superblock_scalar(x, scales.data(), L.data());
+        }
         float max_scale = 0;
         float max_abs_scale = 0;
         for (int ib = 0; ib < kQK_K / 16; ++ib) {
-            const float scale = make_qx_quants(32, std::span<const float>(x + 16 * ib, 16),
-                                               std::span<std::int8_t>(L.data() + 16 * ib, 16));
-            scales[ib] = scale;
+            const float scale = scales[ib];
             const float abs_scale = std::fabs(scale);
             if (abs_scale > max_abs_scale) {
                 max_abs_scale = abs_scale;
@@ -500,6 +525,11 @@ void quantize_q6_k(Src x_all, Dst y) {
         store_block(y, i, b);
     }
 }
+
+}  // namespace
+
+void quantize_q6_k(Src x, Dst y) { quantize_q6_k_impl(x, y, k_quant_search_is_simd()); }
+void quantize_q6_k_scalar(Src x, Dst y) { quantize_q6_k_impl(x, y, false); }
 
 // One decoder, two precisions: T = float is ggml's dequantize_row_q6_k; T = double is exact.
 template <class T>
