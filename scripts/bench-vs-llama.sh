@@ -15,7 +15,8 @@
 #   THREADS=N PP=N TG=N   (defaults 2, 64, 32)
 #   KV=f16|f32       our KV cache type (default f16, llama-bench's default cache type)
 #
-# Our tgN decodes after a PP-token prompt; llama-bench's tgN starts from an empty context.
+# llama-bench's tgN decodes from an empty context; ours follows a one-token prompt (pv bench
+# decodes after its first prompt length, here 1), so both attend over about the same context.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,7 +56,7 @@ for t in ${TYPES//,/ }; do
     f=$(file_of "$t")
     pv_pp=0 pv_tg=0 ll_pp=0 ll_tg=0
     for ((r = 0; r < ROUNDS; r++)); do
-        out=$("$PV" bench "$f" --threads "$THREADS" --prompt-tokens "$PP" --gen-tokens "$TG" --kv-type "$KV" \
+        out=$("$PV" bench "$f" --threads "$THREADS" --prompt-tokens "1,$PP" --gen-tokens "$TG" --kv-type "$KV" \
               --no-bandwidth --repeat 1)
         pv_pp=$(max "$pv_pp" "$(pv_field "$out" "pp$PP")")
         pv_tg=$(max "$pv_tg" "$(pv_field "$out" "tg$TG")")
@@ -70,7 +71,7 @@ done
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u +%Y-%m-%d)"
 echo "llama-bench: commit $commit, $LLAMA_BENCH -m FILE -p $PP -n $TG -t $THREADS -r 1 -o csv"
-echo "pv: $PV bench FILE --threads $THREADS --prompt-tokens $PP --gen-tokens $TG --kv-type $KV --no-bandwidth --repeat 1"
+echo "pv: $PV bench FILE --threads $THREADS --prompt-tokens 1,$PP --gen-tokens $TG --kv-type $KV --no-bandwidth --repeat 1"
 echo "best of $ROUNDS alternating runs each, tokens per second"
 echo
 echo "| file type | pv pp$PP | llama.cpp pp$PP | ratio | pv tg$TG | llama.cpp tg$TG | ratio |"

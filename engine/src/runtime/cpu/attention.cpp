@@ -10,6 +10,10 @@
 #include "engine/runtime/ggml_exp.h"
 #include "kernels.h"
 
+#if defined(__AVX2__) && defined(__F16C__)
+#include <immintrin.h>
+#endif
+
 namespace parity::cpu {
 
 namespace {
@@ -28,6 +32,47 @@ double dot_f32_double(const float* a, const float* b, int n) noexcept {
     return sum;
 }
 
+#if defined(__AVX2__) && defined(__F16C__)
+// The same sums with F16C conversions (exact, as fp16_to_fp32) and the 4 double lanes in one
+// register: lane l adds the same products in the same order.
+double dot_f16_double(const std::uint16_t* a, const float* b, int n) noexcept {
+    __m256d acc = _mm256_setzero_pd();
+    int i = 0;
+    for (; i + kLanes <= n; i += kLanes) {
+        const __m128 w = _mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(a + i)));
+        acc = _mm256_add_pd(acc, _mm256_cvtps_pd(_mm_mul_ps(w, _mm_loadu_ps(b + i))));
+    }
+    alignas(32) double lanes[kLanes];
+    _mm256_store_pd(lanes, acc);
+    double sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+    for (; i < n; ++i) sum += static_cast<double>(fp16_to_fp32(a[i]) * b[i]);
+    return sum;
+}
+
+/// acc[d] += (double)(v[d] * p) for d < n, v in fp16.
+void add_scaled_f16(double* acc, const std::uint16_t* v, float p, int n) noexcept {
+    const __m256 pv = _mm256_set1_ps(p);
+    int d = 0;
+    for (; d + 8 <= n; d += 8) {
+        const __m256 prod = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(v + d))), pv);
+        _mm256_storeu_pd(acc + d, _mm256_add_pd(_mm256_loadu_pd(acc + d), _mm256_cvtps_pd(_mm256_castps256_ps128(prod))));
+        _mm256_storeu_pd(acc + d + 4,
+                         _mm256_add_pd(_mm256_loadu_pd(acc + d + 4), _mm256_cvtps_pd(_mm256_extractf128_ps(prod, 1))));
+    }
+    for (; d < n; ++d) acc[d] += static_cast<double>(fp16_to_fp32(v[d]) * p);
+}
+
+/// out[i] = fp32_to_fp16(x[i]): F16C rounds to nearest even as fp32_to_fp16 does (a NaN keeps
+/// its payload there, where fp32_to_fp16 makes it 0x7E00; both are NaN).
+void to_f16(const float* x, std::uint16_t* out, int n) noexcept {
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i),
+                         _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    }
+    for (; i < n; ++i) out[i] = fp32_to_fp16(x[i]);
+}
+#else
 double dot_f16_double(const std::uint16_t* a, const float* b, int n) noexcept {
     double acc[kLanes] = {};
     int i = 0;
@@ -38,6 +83,15 @@ double dot_f16_double(const std::uint16_t* a, const float* b, int n) noexcept {
     for (; i < n; ++i) sum += static_cast<double>(fp16_to_fp32(a[i]) * b[i]);
     return sum;
 }
+
+void add_scaled_f16(double* acc, const std::uint16_t* v, float p, int n) noexcept {
+    for (int d = 0; d < n; ++d) acc[d] += static_cast<double>(fp16_to_fp32(v[d]) * p);
+}
+
+void to_f16(const float* x, std::uint16_t* out, int n) noexcept {
+    for (int i = 0; i < n; ++i) out[i] = fp32_to_fp16(x[i]);
+}
+#endif
 
 float round_f16(float x) noexcept { return fp16_to_fp32(fp32_to_fp16(x)); }
 
@@ -61,12 +115,8 @@ void KvCache::store(int layer, int pos, const float* k, const float* v) noexcept
         std::memcpy(vd, v, static_cast<std::size_t>(kv_dim_) * 4);
         return;
     }
-    auto* k16 = reinterpret_cast<std::uint16_t*>(kd);
-    auto* v16 = reinterpret_cast<std::uint16_t*>(vd);
-    for (int i = 0; i < kv_dim_; ++i) {
-        k16[i] = fp32_to_fp16(k[i]);
-        v16[i] = fp32_to_fp16(v[i]);
-    }
+    to_f16(k, reinterpret_cast<std::uint16_t*>(kd), kv_dim_);
+    to_f16(v, reinterpret_cast<std::uint16_t*>(vd), kv_dim_);
 }
 
 std::size_t attention_scratch_floats(int capacity, int head_dim) noexcept {
@@ -120,8 +170,7 @@ void attend(const KvCache& kv, int layer, const AttentionShape& s, const float* 
             const auto* V = reinterpret_cast<const std::uint16_t*>(kv.v(layer)) + static_cast<std::size_t>(first) * kv_dim;
             for (int j = 0; j < n_kv; ++j) {
                 const float p = round_f16(scores[j]);
-                const std::uint16_t* vr = V + static_cast<std::size_t>(j) * kv_dim + static_cast<std::size_t>(g) * hd;
-                for (int d = 0; d < hd; ++d) acc[d] += static_cast<double>(fp16_to_fp32(vr[d]) * p);
+                add_scaled_f16(acc, V + static_cast<std::size_t>(j) * kv_dim + static_cast<std::size_t>(g) * hd, p, hd);
             }
         } else {
             const auto* V = reinterpret_cast<const float*>(kv.v(layer)) + static_cast<std::size_t>(first) * kv_dim;
