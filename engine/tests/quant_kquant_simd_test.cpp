@@ -1,6 +1,6 @@
-// The AVX2 scale searches of Q4_K, Q5_K and Q6_K (k_quant_search.cpp: 8 sub-blocks per vector)
-// against the scalar searches they stand in for: the same scale, min and L bits for every
-// sub-block, and the same quantize_row bytes, on random super-blocks mixing ordinary and
+// The AVX2 scale searches of Q2_K, Q3_K, Q4_K, Q5_K and Q6_K (k_quant_search.cpp: 8 sub-blocks
+// per vector) against the scalar searches they stand in for: the same scale, min and L bits for
+// every sub-block, and the same quantize_row bytes, on random super-blocks mixing ordinary and
 // degenerate sub-blocks (all zero, max == min, one sign only, signed zeros, tiny, subnormal and
 // huge values, ties of nearest_int, a lone outlier, non-finite values).
 #include <gtest/gtest.h>
@@ -158,22 +158,55 @@ void expect_kx2_search_matches(const Kx2Case& c, const std::vector<float>& x, st
     }
 }
 
-void expect_qx_search_matches(const std::vector<float>& x, std::size_t count) {
+void expect_q2k_search_matches(const std::vector<float>& x, std::size_t count) {
+    for (std::size_t b = 0; b < count; ++b) {
+        float scales[16], mins[16], scales_ref[16], mins_ref[16];
+        std::uint8_t L[kQK], L_ref[kQK];
+        std::memset(L, 0xAA, sizeof L);
+        std::memset(L_ref, 0x55, sizeof L_ref);
+        quant_detail::search_q2k_superblock(x.data() + b * kQK, scales, mins, L);
+        quant_detail::search_q2k_superblock_scalar(x.data() + b * kQK, scales_ref, mins_ref, L_ref);
+        for (std::size_t j = 0; j < 16; ++j) {
+            if (bits(scales[j]) != bits(scales_ref[j]) || bits(mins[j]) != bits(mins_ref[j]) ||
+                std::memcmp(L + 16 * j, L_ref + 16 * j, 16) != 0) {
+                ADD_FAILURE() << "Q2_K " << where(16 * b + j, x, 16) << "\n  scale " << scales[j] << " vs "
+                              << scales_ref[j] << ", min " << mins[j] << " vs " << mins_ref[j];
+                return;
+            }
+        }
+    }
+}
+
+using SignedSearch = void (*)(const float*, float*, std::int8_t*);
+
+/// Q3_K (make_q3_quants) or Q6_K (make_qx_quants): scale and L of 16 sub-blocks of 16.
+void expect_signed_search_matches(const char* name, SignedSearch simd, SignedSearch scalar,
+                                  const std::vector<float>& x, std::size_t count) {
     for (std::size_t b = 0; b < count; ++b) {
         float scales[16], scales_ref[16];
         std::int8_t L[kQK], L_ref[kQK];
         std::memset(L, 0x2A, sizeof L);
         std::memset(L_ref, 0x15, sizeof L_ref);
-        quant_detail::search_qx_superblock(x.data() + b * kQK, scales, L);
-        quant_detail::search_qx_superblock_scalar(x.data() + b * kQK, scales_ref, L_ref);
+        simd(x.data() + b * kQK, scales, L);
+        scalar(x.data() + b * kQK, scales_ref, L_ref);
         for (std::size_t j = 0; j < 16; ++j) {
             if (bits(scales[j]) != bits(scales_ref[j]) || std::memcmp(L + 16 * j, L_ref + 16 * j, 16) != 0) {
-                ADD_FAILURE() << "Q6_K " << where(16 * b + j, x, 16) << "\n  scale " << scales[j] << " vs "
+                ADD_FAILURE() << name << " " << where(16 * b + j, x, 16) << "\n  scale " << scales[j] << " vs "
                               << scales_ref[j];
                 return;
             }
         }
     }
+}
+
+void expect_qx_search_matches(const std::vector<float>& x, std::size_t count) {
+    expect_signed_search_matches("Q6_K", quant_detail::search_qx_superblock, quant_detail::search_qx_superblock_scalar,
+                                 x, count);
+}
+
+void expect_q3k_search_matches(const std::vector<float>& x, std::size_t count) {
+    expect_signed_search_matches("Q3_K", quant_detail::search_q3k_superblock,
+                                 quant_detail::search_q3k_superblock_scalar, x, count);
 }
 
 void expect_row_bytes_match(GgmlType type, void (*scalar)(quant_detail::Src, quant_detail::Dst),
@@ -203,6 +236,18 @@ TEST_F(KQuantSimdTest, Q4KAndQ5KSearchesGiveTheScalarBits) {
     }
 }
 
+TEST_F(KQuantSimdTest, Q2KSearchGivesTheScalarBits) {
+    std::mt19937 rng(20240614);
+    const auto x = make_superblocks(rng, 2000);
+    expect_q2k_search_matches(x, 2000);
+}
+
+TEST_F(KQuantSimdTest, Q3KSearchGivesTheScalarBits) {
+    std::mt19937 rng(20240615);
+    const auto x = make_superblocks(rng, 2000);
+    expect_q3k_search_matches(x, 2000);
+}
+
 TEST_F(KQuantSimdTest, Q6KSearchGivesTheScalarBits) {
     std::mt19937 rng(20240612);
     const auto x = make_superblocks(rng, 2000);
@@ -213,6 +258,8 @@ TEST_F(KQuantSimdTest, QuantizeRowGivesTheScalarBytes) {
     std::mt19937 rng(20240613);
     for (const std::size_t count : {1, 2, 3, 7, 1500}) {
         const auto x = make_superblocks(rng, count);
+        expect_row_bytes_match(GgmlType::Q2_K, quant_detail::quantize_q2_k_scalar, x);
+        expect_row_bytes_match(GgmlType::Q3_K, quant_detail::quantize_q3_k_scalar, x);
         expect_row_bytes_match(GgmlType::Q4_K, quant_detail::quantize_q4_k_scalar, x);
         expect_row_bytes_match(GgmlType::Q5_K, quant_detail::quantize_q5_k_scalar, x);
         expect_row_bytes_match(GgmlType::Q6_K, quant_detail::quantize_q6_k_scalar, x);
@@ -225,6 +272,8 @@ TEST_F(KQuantSimdTest, PlainGaussianWeights) {
     std::normal_distribution<float> normal(0.f, 0.02f);
     std::vector<float> x(kQK * 4096);
     for (auto& v : x) v = normal(rng);
+    expect_row_bytes_match(GgmlType::Q2_K, quant_detail::quantize_q2_k_scalar, x);
+    expect_row_bytes_match(GgmlType::Q3_K, quant_detail::quantize_q3_k_scalar, x);
     expect_row_bytes_match(GgmlType::Q4_K, quant_detail::quantize_q4_k_scalar, x);
     expect_row_bytes_match(GgmlType::Q5_K, quant_detail::quantize_q5_k_scalar, x);
     expect_row_bytes_match(GgmlType::Q6_K, quant_detail::quantize_q6_k_scalar, x);
@@ -243,7 +292,11 @@ TEST_F(KQuantSimdTest, NonFiniteValues) {
     }
     expect_kx2_search_matches(kQ4K, x, 200);
     expect_kx2_search_matches(kQ5K, x, 200);
+    expect_q2k_search_matches(x, 200);
+    expect_q3k_search_matches(x, 200);
     expect_qx_search_matches(x, 200);
+    expect_row_bytes_match(GgmlType::Q2_K, quant_detail::quantize_q2_k_scalar, x);
+    expect_row_bytes_match(GgmlType::Q3_K, quant_detail::quantize_q3_k_scalar, x);
     expect_row_bytes_match(GgmlType::Q4_K, quant_detail::quantize_q4_k_scalar, x);
     expect_row_bytes_match(GgmlType::Q5_K, quant_detail::quantize_q5_k_scalar, x);
     expect_row_bytes_match(GgmlType::Q6_K, quant_detail::quantize_q6_k_scalar, x);

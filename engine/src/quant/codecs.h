@@ -49,8 +49,10 @@ void quantize_q4_k(Src x, Dst y);
 void quantize_q5_k(Src x, Dst y);
 void quantize_q6_k(Src x, Dst y);
 void quantize_q8_k(Src x, Dst y);
-// Q4_K / Q5_K / Q6_K with the scalar scale searches whatever the build: the reference the AVX2
-// searches behind quantize_q4_k / q5_k / q6_k are tested against (the same bytes).
+// Q2_K .. Q6_K with the scalar scale searches whatever the build: the reference the AVX2
+// searches behind quantize_q2_k .. quantize_q6_k are tested against (the same bytes).
+void quantize_q2_k_scalar(Src x, Dst y);
+void quantize_q3_k_scalar(Src x, Dst y);
 void quantize_q4_k_scalar(Src x, Dst y);
 void quantize_q5_k_scalar(Src x, Dst y);
 void quantize_q6_k_scalar(Src x, Dst y);

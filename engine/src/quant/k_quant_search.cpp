@@ -1,5 +1,6 @@
 // Scale searches of ggml's K-quant reference quantizers. Each line keeps ggml's expression
-// and evaluation order (e.g. `w*x[i]*l` is (w*x)*l in float); see k_quant_search.h.
+// and evaluation order (e.g. `w*x[i]*l` is (w*x)*l in float); see k_quant_search.h. The
+// super-block searches below run the same operations on 8 sub-blocks at once in AVX2 lanes.
 #include "k_quant_search.h"
 
 #include <algorithm>
@@ -225,6 +226,22 @@ void search_kx2_superblocks_scalar(int nmax, float rmin, float rdelta, int nstep
     }
 }
 
+void search_q2k_superblock_scalar(const float* x, float* scales, float* mins, std::uint8_t* L) {
+    std::array<std::uint8_t, 16> Laux{};
+    std::array<float, 16> weights{};
+    for (int j = 0; j < 16; ++j) {
+        for (int l = 0; l < 16; ++l) weights[l] = std::fabs(x[16 * j + l]);
+        scales[j] = make_qkx2_quants(3, std::span<const float>(x + 16 * j, 16), weights,
+                                     std::span<std::uint8_t>(L + 16 * j, 16), mins[j], Laux, -0.5f, 0.1f, 15, true);
+    }
+}
+
+void search_q3k_superblock_scalar(const float* x, float* scales, std::int8_t* L) {
+    for (int j = 0; j < 16; ++j) {
+        scales[j] = make_q3_quants(4, std::span<const float>(x + 16 * j, 16), std::span<std::int8_t>(L + 16 * j, 16));
+    }
+}
+
 void search_qx_superblock_scalar(const float* x, float* scales, std::int8_t* L) {
     for (int j = 0; j < 16; ++j) {
         scales[j] = make_qx_quants(32, std::span<const float>(x + 16 * j, 16), std::span<std::int8_t>(L + 16 * j, 16));
@@ -329,36 +346,55 @@ inline __m256 bytes4(const __m256i* v) {
                         _mm256_or_si256(_mm256_slli_epi32(v[2], 16), _mm256_slli_epi32(v[3], 24))));
 }
 
-/// make_qkx2_quants (use_mad = false) for the 8 sub-blocks of each of NB super-blocks at x,
-/// x + 256, ...: NB independent dependency chains interleaved, since each candidate of a
-/// sub-block waits for the previous one's `min`.
-template <int NB>
+/// The element of largest |x| of each lane (the first on ties), as signed_max: X[0..15].
+inline __m256 signed_max8(const __m256 (&X)[16], __m256& amax) {
+    __m256 mx = _mm256_setzero_ps();
+    amax = _mm256_setzero_ps();
+    for (int i = 0; i < 16; ++i) {
+        const __m256 ax = fabs8(X[i]);
+        const __m256 gt = _mm256_cmp_ps(ax, amax, _CMP_GT_OQ);  // if (ax > amax)
+        amax = blend8(amax, ax, gt);
+        mx = blend8(mx, X[i], gt);
+    }
+    return mx;
+}
+
+/// make_qkx2_quants for NB groups of 8 sub-blocks of N values at x, x + 8 * N, ...: the NB
+/// dependency chains interleave (each candidate of a sub-block waits for the previous one's
+/// `min`). kQ2: quantize_row_q2_K_ref's weights |x| and use_mad = true (N = 16, NB = 2);
+/// otherwise Q4_K / Q5_K's weights av_x + |x| and use_mad = false (N = 32).
+template <int N, bool kQ2, int NB>
 void search_kx2_avx2(int nmax, float rmin, float rdelta, int nstep, const float* x, float* scales_out,
                      float* mins_out, std::uint8_t* L_out) {
+    static_assert((N == 32 && !kQ2) || (N == 16 && kQ2 && NB == 2));
     const __m256 zero = _mm256_setzero_ps();
     const __m256i izero = _mm256_setzero_si256();
     const __m256i inmax = _mm256_set1_epi32(nmax);
     const auto fnmax = static_cast<float>(nmax);
 
-    // X[b][i]: element i of the 8 sub-blocks of super-block b; W[b][i]: its weight av_x + |x|.
-    __m256 X[NB][32];
-    __m256 W[NB][32];
+    // X[b][i]: element i of the 8 sub-blocks of group b; W[b][i]: its weight.
+    __m256 X[NB][N];
+    __m256 W[NB][N];
     __m256 min[NB], max[NB], x_min[NB], sum_w[NB], sum_x[NB], flat[NB];
     __m256 scale[NB], best_mad[NB], L_iscale[NB], L_min[NB];
     bool has_nan = false;
     for (int b = 0; b < NB; ++b) {
-        load_transposed(x + 256 * b, 32, X[b]);
-        __m256 sum_x2 = zero;
-        for (int i = 0; i < 32; ++i) sum_x2 = _mm256_add_ps(sum_x2, _mm256_mul_ps(X[b][i], X[b][i]));
-        has_nan = has_nan || any8(_mm256_cmp_ps(sum_x2, sum_x2, _CMP_UNORD_Q));  // NaN in x
-        const __m256 av_x = _mm256_sqrt_ps(_mm256_div_ps(sum_x2, _mm256_set1_ps(32.f)));
-        for (int i = 0; i < 32; ++i) W[b][i] = _mm256_add_ps(av_x, fabs8(X[b][i]));
+        load_transposed(x + 8 * N * b, N, X[b]);
+        __m256 sum_x2 = zero;  // also tells whether x holds a NaN
+        for (int i = 0; i < N; ++i) sum_x2 = _mm256_add_ps(sum_x2, _mm256_mul_ps(X[b][i], X[b][i]));
+        has_nan = has_nan || any8(_mm256_cmp_ps(sum_x2, sum_x2, _CMP_UNORD_Q));
+        if constexpr (kQ2) {
+            for (int i = 0; i < N; ++i) W[b][i] = fabs8(X[b][i]);
+        } else {
+            const __m256 av_x = _mm256_sqrt_ps(_mm256_div_ps(sum_x2, _mm256_set1_ps(32.f)));
+            for (int i = 0; i < N; ++i) W[b][i] = _mm256_add_ps(av_x, fabs8(X[b][i]));
+        }
 
         __m256 mn = X[b][0];
         __m256 mx = X[b][0];
         __m256 sw = W[b][0];
         __m256 sx = _mm256_mul_ps(sw, X[b][0]);
-        for (int i = 1; i < 32; ++i) {
+        for (int i = 1; i < N; ++i) {
             mn = _mm256_min_ps(X[b][i], mn);  // if (x[i] < min) min = x[i]
             mx = _mm256_max_ps(X[b][i], mx);  // if (x[i] > max) max = x[i]
             sw = _mm256_add_ps(sw, W[b][i]);
@@ -375,10 +411,10 @@ void search_kx2_avx2(int nmax, float rmin, float rdelta, int nstep, const float*
         const __m256 iscale = _mm256_div_ps(_mm256_set1_ps(fnmax), _mm256_sub_ps(mx, mn));
         scale[b] = _mm256_div_ps(_mm256_set1_ps(1.f), iscale);
         __m256 mad = zero;
-        for (int i = 0; i < 32; ++i) {
+        for (int i = 0; i < N; ++i) {
             const __m256i l = clamp_nearest8(_mm256_mul_ps(iscale, _mm256_sub_ps(X[b][i], mn)), izero, inmax);
             __m256 diff = _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(scale[b], _mm256_cvtepi32_ps(l)), mn), X[b][i]);
-            diff = _mm256_mul_ps(diff, diff);
+            diff = kQ2 ? fabs8(diff) : _mm256_mul_ps(diff, diff);
             mad = _mm256_add_ps(mad, _mm256_mul_ps(W[b][i], diff));
         }
         best_mad[b] = mad;
@@ -388,11 +424,11 @@ void search_kx2_avx2(int nmax, float rmin, float rdelta, int nstep, const float*
     }
 
     __m256 iscale[NB], sum_l[NB], sum_l2[NB], sum_xl[NB];
-    __m256 FL[NB][32];
+    __m256 FL[NB][N];
     // The sums of the candidate levels l = clamp(nearest_int(iscale * (x - min))).
     const auto sum_levels = [&]<bool kFloat>() {
         for (int b = 0; b < NB; ++b) sum_l[b] = sum_l2[b] = sum_xl[b] = zero;
-        for (int i = 0; i < 32; ++i) {
+        for (int i = 0; i < N; ++i) {
             for (int b = 0; b < NB; ++b) {
                 const __m256 fl = level8<kFloat>(_mm256_mul_ps(iscale[b], _mm256_sub_ps(X[b][i], min[b])), 0, nmax);
                 FL[b][i] = fl;
@@ -434,11 +470,11 @@ void search_kx2_avx2(int nmax, float rmin, float rdelta, int nstep, const float*
             this_scale[b] = blend8(ts, _mm256_div_ps(sum_xl[b], sum_l2[b]), min_pos);
             mad[b] = zero;
         }
-        for (int i = 0; i < 32; ++i) {
+        for (int i = 0; i < N; ++i) {
             for (int b = 0; b < NB; ++b) {
                 __m256 diff =
                     _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(this_scale[b], FL[b][i]), this_min[b]), X[b][i]);
-                diff = _mm256_mul_ps(diff, diff);
+                diff = kQ2 ? fabs8(diff) : _mm256_mul_ps(diff, diff);
                 mad[b] = _mm256_add_ps(mad[b], _mm256_mul_ps(W[b][i], diff));
             }
         }
@@ -452,21 +488,33 @@ void search_kx2_avx2(int nmax, float rmin, float rdelta, int nstep, const float*
         }
     }
 
+    __m256 q[8];  // lane j of q[k]: 4 bytes of L of sub-block j of a group
     for (int b = 0; b < NB; ++b) {
-        __m256i Lv[32];
+        __m256i Lv[N];
         const __m256i not_flat = _mm256_xor_si256(_mm256_castps_si256(flat[b]), _mm256_set1_epi32(-1));
-        for (int i = 0; i < 32; ++i) {
+        for (int i = 0; i < N; ++i) {
             const __m256i l =
                 clamp_nearest8(_mm256_mul_ps(L_iscale[b], _mm256_sub_ps(X[b][i], L_min[b])), izero, inmax);
             Lv[i] = _mm256_and_si256(l, not_flat);
         }
         _mm256_storeu_ps(scales_out + 8 * b, blend8(scale[b], zero, flat[b]));            // 0 if flat
         _mm256_storeu_ps(mins_out + 8 * b, _mm256_xor_ps(min[b], _mm256_set1_ps(-0.f)));  // the_min = -min
-        // Lane j of q[k] holds L[32 * j + 4 * k .. + 3]; transposed, q[j] is L[32 * j .. + 31].
-        __m256 q[8];
-        for (int k = 0; k < 8; ++k) q[k] = bytes4(Lv + 4 * k);
+        if constexpr (N == 32) {
+            // Lane j of q[k] holds L[32 * j + 4 * k .. + 3]; transposed, q[j] is L[32 * j .. + 31].
+            for (int k = 0; k < 8; ++k) q[k] = bytes4(Lv + 4 * k);
+            transpose8(q);
+            for (int j = 0; j < 8; ++j) _mm256_storeu_ps(reinterpret_cast<float*>(L_out + 256 * b + 32 * j), q[j]);
+        } else {
+            for (int k = 0; k < 4; ++k) q[4 * b + k] = bytes4(Lv + 4 * k);  // L[128 * b + 16 * j + 4 * k ..]
+        }
+    }
+    if constexpr (N == 16) {
+        // Transposed, q[j] holds L[16 * j .. + 15] (low half) and L[128 + 16 * j .. + 15].
         transpose8(q);
-        for (int j = 0; j < 8; ++j) _mm256_storeu_ps(reinterpret_cast<float*>(L_out + 256 * b + 32 * j), q[j]);
+        for (int j = 0; j < 8; ++j) {
+            _mm_storeu_ps(reinterpret_cast<float*>(L_out + 16 * j), _mm256_castps256_ps128(q[j]));
+            _mm_storeu_ps(reinterpret_cast<float*>(L_out + 128 + 16 * j), _mm256_extractf128_ps(q[j], 1));
+        }
     }
 }
 
@@ -490,14 +538,8 @@ void search_qx_avx2(const float* x, float* scales, std::int8_t* L) {
     }
     __m256 max[2], all_zero[2], scale[2], best[2], L_iscale[2];
     for (int h = 0; h < 2; ++h) {
-        __m256 mx = zero, amax = zero;
-        for (int i = 0; i < 16; ++i) {
-            const __m256 ax = fabs8(X[h][i]);
-            const __m256 gt = _mm256_cmp_ps(ax, amax, _CMP_GT_OQ);
-            amax = blend8(amax, ax, gt);
-            mx = blend8(mx, X[h][i], gt);
-        }
-        max[h] = mx;
+        __m256 amax;
+        max[h] = signed_max8(X[h], amax);
         all_zero[h] = _mm256_cmp_ps(amax, _mm256_set1_ps(kGroupMaxEps), _CMP_LT_OQ);
     }
     for (int h = 0; h < 2; ++h) {
@@ -556,19 +598,106 @@ void search_qx_avx2(const float* x, float* scales, std::int8_t* L) {
     }
 }
 
+/// make_q3_quants(4, ...) for the 16 sub-blocks of 16 of x[256] (lanes as search_qx_avx2). The
+/// element updates of a try run in element order in every lane, each under its lane's
+/// conditions; a lane stops at the first try that changes nothing, as the scalar loop breaks.
+void search_q3_avx2(const float* x, float* scales, std::int8_t* L) {
+    constexpr int nmax = 4;
+    const __m256 zero = _mm256_setzero_ps();
+    const __m256i lo = _mm256_set1_epi32(-nmax);
+    const __m256i hi = _mm256_set1_epi32(nmax - 1);
+    __m256 X[2][16];
+    __m256 Wt[2][16];  // w = x * x
+    __m256 WX[2][16];  // w * x
+    __m256 FL[2][16];  // L[i] as a float, -4..3
+    __m256 sumlx[2], suml2[2], all_zero[2], active[2];
+    for (int h = 0; h < 2; ++h) {
+        load_transposed(x + 128 * h, 16, X[h]);
+        __m256 amax;
+        const __m256 max = signed_max8(X[h], amax);
+        all_zero[h] = _mm256_cmp_ps(amax, _mm256_set1_ps(kGroupMaxEps), _CMP_LT_OQ);
+        active[h] = _mm256_xor_ps(all_zero[h], _mm256_castsi256_ps(_mm256_set1_epi32(-1)));
+        const __m256 iscale = _mm256_div_ps(_mm256_set1_ps(static_cast<float>(-nmax)), max);
+        __m256 slx = zero, sl2 = zero;
+        for (int i = 0; i < 16; ++i) {
+            Wt[h][i] = _mm256_mul_ps(X[h][i], X[h][i]);
+            WX[h][i] = _mm256_mul_ps(Wt[h][i], X[h][i]);
+            const __m256 fl = _mm256_cvtepi32_ps(clamp_nearest8(_mm256_mul_ps(iscale, X[h][i]), lo, hi));
+            FL[h][i] = fl;
+            slx = _mm256_add_ps(slx, _mm256_mul_ps(WX[h][i], fl));
+            sl2 = _mm256_add_ps(sl2, _mm256_mul_ps(_mm256_mul_ps(Wt[h][i], fl), fl));
+        }
+        sumlx[h] = slx;
+        suml2[h] = sl2;
+    }
+    for (int itry = 0; itry < 5; ++itry) {
+        __m256 changed[2] = {zero, zero};
+        for (int i = 0; i < 16; ++i) {
+            for (int h = 0; h < 2; ++h) {
+                const __m256 li = FL[h][i];
+                __m256 slx = _mm256_sub_ps(sumlx[h], _mm256_mul_ps(WX[h][i], li));
+                const __m256 slx_pos = _mm256_cmp_ps(slx, zero, _CMP_GT_OQ);  // if (slx > 0)
+                __m256 sl2 = _mm256_sub_ps(suml2[h], _mm256_mul_ps(_mm256_mul_ps(Wt[h][i], li), li));
+                const __m256 nl = _mm256_cvtepi32_ps(
+                    clamp_nearest8(_mm256_div_ps(_mm256_mul_ps(X[h][i], sl2), slx), lo, hi));
+                const __m256 other = _mm256_cmp_ps(nl, li, _CMP_NEQ_OQ);  // if (new_l != L[i])
+                slx = _mm256_add_ps(slx, _mm256_mul_ps(WX[h][i], nl));
+                sl2 = _mm256_add_ps(sl2, _mm256_mul_ps(_mm256_mul_ps(Wt[h][i], nl), nl));
+                // if (sl2 > 0 && slx * slx * suml2 > sumlx * sumlx * sl2)
+                const __m256 better = _mm256_and_ps(
+                    _mm256_cmp_ps(sl2, zero, _CMP_GT_OQ),
+                    _mm256_cmp_ps(_mm256_mul_ps(_mm256_mul_ps(slx, slx), suml2[h]),
+                                  _mm256_mul_ps(_mm256_mul_ps(sumlx[h], sumlx[h]), sl2), _CMP_GT_OQ));
+                const __m256 take = _mm256_and_ps(_mm256_and_ps(active[h], slx_pos), _mm256_and_ps(other, better));
+                FL[h][i] = blend8(li, nl, take);
+                sumlx[h] = blend8(sumlx[h], slx, take);
+                suml2[h] = blend8(suml2[h], sl2, take);
+                changed[h] = _mm256_or_ps(changed[h], take);
+            }
+        }
+        active[0] = _mm256_and_ps(active[0], changed[0]);  // if (n_changed == 0) break;
+        active[1] = _mm256_and_ps(active[1], changed[1]);
+        if (!any8(_mm256_or_ps(active[0], active[1]))) break;
+    }
+    __m256 q[8];  // q[4 * h + k], lane j: L[128 * h + 16 * j + 4 * k .. + 3]
+    for (int h = 0; h < 2; ++h) {
+        __m256i Lv[16];
+        const __m256i keep = _mm256_xor_si256(_mm256_castps_si256(all_zero[h]), _mm256_set1_epi32(-1));
+        for (int i = 0; i < 16; ++i) {
+            Lv[i] = _mm256_and_si256(_mm256_add_epi32(_mm256_cvtps_epi32(FL[h][i]), _mm256_set1_epi32(nmax)), keep);
+        }
+        // sumlx / suml2; 0 for an all-zero sub-block
+        _mm256_storeu_ps(scales + 8 * h, _mm256_andnot_ps(all_zero[h], _mm256_div_ps(sumlx[h], suml2[h])));
+        for (int k = 0; k < 4; ++k) q[4 * h + k] = bytes4(Lv + 4 * k);
+    }
+    transpose8(q);
+    for (int j = 0; j < 8; ++j) {
+        _mm_storeu_ps(reinterpret_cast<float*>(L + 16 * j), _mm256_castps256_ps128(q[j]));
+        _mm_storeu_ps(reinterpret_cast<float*>(L + 128 + 16 * j), _mm256_extractf128_ps(q[j], 1));
+    }
+}
+
 }  // namespace
 
 bool k_quant_search_is_simd() noexcept { return true; }
+
+void search_q3k_superblock(const float* x, float* scales, std::int8_t* L) { search_q3_avx2(x, scales, L); }
 
 void search_kx2_superblocks(int nmax, float rmin, float rdelta, int nstep, const float* x, std::size_t count,
                             float* scales, float* mins, std::uint8_t* L) {
     std::size_t k = 0;
     for (; k + 2 <= count; k += 2) {
-        search_kx2_avx2<2>(nmax, rmin, rdelta, nstep, x + 256 * k, scales + 8 * k, mins + 8 * k, L + 256 * k);
+        search_kx2_avx2<32, false, 2>(nmax, rmin, rdelta, nstep, x + 256 * k, scales + 8 * k, mins + 8 * k,
+                                      L + 256 * k);
     }
     if (k < count) {
-        search_kx2_avx2<1>(nmax, rmin, rdelta, nstep, x + 256 * k, scales + 8 * k, mins + 8 * k, L + 256 * k);
+        search_kx2_avx2<32, false, 1>(nmax, rmin, rdelta, nstep, x + 256 * k, scales + 8 * k, mins + 8 * k,
+                                      L + 256 * k);
     }
+}
+
+void search_q2k_superblock(const float* x, float* scales, float* mins, std::uint8_t* L) {
+    search_kx2_avx2<16, true, 2>(3, -0.5f, 0.1f, 15, x, scales, mins, L);
 }
 
 void search_qx_superblock(const float* x, float* scales, std::int8_t* L) {
@@ -593,7 +722,15 @@ void search_kx2_superblocks(int nmax, float rmin, float rdelta, int nstep, const
     search_kx2_superblocks_scalar(nmax, rmin, rdelta, nstep, x, count, scales, mins, L);
 }
 
+void search_q2k_superblock(const float* x, float* scales, float* mins, std::uint8_t* L) {
+    search_q2k_superblock_scalar(x, scales, mins, L);
+}
+
 void search_qx_superblock(const float* x, float* scales, std::int8_t* L) { search_qx_superblock_scalar(x, scales, L); }
+
+void search_q3k_superblock(const float* x, float* scales, std::int8_t* L) {
+    search_q3k_superblock_scalar(x, scales, L);
+}
 
 #endif
 

@@ -24,13 +24,13 @@ float make_qkx2_quants(int nmax, std::span<const float> x, std::span<const float
                        float rmin, float rdelta, int nstep, bool use_mad);
 
 // ------------------------------------------------------------------ whole super-blocks
-// The searches of all sub-blocks of one 256-value super-block, as quantize_row_q4_K_ref /
-// q5_K_ref / q6_K_ref run them. The *_scalar functions loop over the scalar searches above; the
-// others run the sub-blocks in the lanes of AVX2 vectors (8 sub-blocks per vector), each lane
-// doing its sub-block's scalar float operations in the same order, so that every output bit is
-// the same. Without AVX2 they are the scalar functions.
+// The searches of all sub-blocks of one 256-value super-block, as quantize_row_q2_K_ref ..
+// q6_K_ref run them. The *_scalar functions loop over the scalar searches
+// above; the others run the sub-blocks in the lanes of AVX2 vectors (8 sub-blocks per vector),
+// each lane doing its sub-block's scalar float operations in the same order, so that every
+// output bit is the same. Without AVX2 they are the scalar functions.
 
-/// Whether search_kx2_superblocks / search_qx_superblock use the AVX2 lanes in this build.
+/// Whether the search_*_superblock(s) functions below use the AVX2 lanes in this build.
 bool k_quant_search_is_simd() noexcept;
 
 /// Q4_K / Q5_K: the 8 * count sub-blocks of 32 of x[256 * count] with ggml's weights
@@ -42,6 +42,16 @@ void search_kx2_superblocks(int nmax, float rmin, float rdelta, int nstep, const
                             float* scales, float* mins, std::uint8_t* L);
 void search_kx2_superblocks_scalar(int nmax, float rmin, float rdelta, int nstep, const float* x, std::size_t count,
                                    float* scales, float* mins, std::uint8_t* L);
+
+/// Q2_K: the 16 sub-blocks of 16 of x[256] with weights |x|, make_qkx2_quants(3, ..., -0.5,
+/// 0.1, 15, use_mad = true) each. Writes scales[16], mins[16] and L[256] (values 0..3).
+void search_q2k_superblock(const float* x, float* scales, float* mins, std::uint8_t* L);
+void search_q2k_superblock_scalar(const float* x, float* scales, float* mins, std::uint8_t* L);
+
+/// Q3_K: the 16 sub-blocks of 16 of x[256], make_q3_quants(4, ...) each. Writes scales[16] and
+/// L[256] (values 0..7, sub-block j at L + 16 * j).
+void search_q3k_superblock(const float* x, float* scales, std::int8_t* L);
+void search_q3k_superblock_scalar(const float* x, float* scales, std::int8_t* L);
 
 /// Q6_K: the 16 sub-blocks of 16 of x[256], make_qx_quants(32, ...) each. Writes scales[16] and
 /// L[256] (values 0..63, sub-block j at L + 16 * j).

@@ -126,25 +126,26 @@ void finish_kx2_superblock(const float* x, int nmax, const float* scales, const 
 
 // ---------------------------------------------------------------------------------- Q2_K
 
-void quantize_q2_k(Src x_all, Dst y) {
+namespace {
+
+void quantize_q2_k_impl(Src x_all, Dst y, bool simd) {
     const std::size_t nb = x_all.size() / kQK_K;
     constexpr float q4scale = 15.f;
     for (std::size_t i = 0; i < nb; i++) {
         const float* x = x_all.data() + i * kQK_K;
         std::array<std::uint8_t, kQK_K> L{};
-        std::array<std::uint8_t, 16> Laux{};
-        std::array<float, 16> weights{};
         std::array<float, kQK_K / 16> mins{};
         std::array<float, kQK_K / 16> scales{};
         BlockQ2_K b{};
 
+        if (simd) {
+            search_q2k_superblock(x, scales.data(), mins.data(), L.data());
+        } else {
+            search_q2k_superblock_scalar(x, scales.data(), mins.data(), L.data());
+        }
         float max_scale = 0;  // as we are deducting the min, scales are always positive
         float max_min = 0;
         for (int j = 0; j < kQK_K / 16; ++j) {
-            for (int l = 0; l < 16; ++l) weights[l] = std::fabs(x[16 * j + l]);
-            scales[j] = make_qkx2_quants(3, std::span<const float>(x + 16 * j, 16), weights,
-                                         std::span<std::uint8_t>(L.data() + 16 * j, 16), mins[j], Laux, -0.5f, 0.1f,
-                                         15, true);
             if (scales[j] > max_scale) max_scale = scales[j];
             if (mins[j] > max_min) max_min = mins[j];
         }
@@ -183,6 +184,11 @@ void quantize_q2_k(Src x_all, Dst y) {
     }
 }
 
+}  // namespace
+
+void quantize_q2_k(Src x, Dst y) { quantize_q2_k_impl(x, y, k_quant_search_is_simd()); }
+void quantize_q2_k_scalar(Src x, Dst y) { quantize_q2_k_impl(x, y, false); }
+
 // One decoder, two precisions: T = float is ggml's dequantize_row_q2_k; T = double is exact.
 template <class T>
 void decode_q2_k(Bytes x, std::span<T> y_all) {
@@ -219,7 +225,9 @@ void dequantize_q2_k_exact(Bytes x, OutExact y) { decode_q2_k<double>(x, y); }
 
 // ---------------------------------------------------------------------------------- Q3_K
 
-void quantize_q3_k(Src x_all, Dst y) {
+namespace {
+
+void quantize_q3_k_impl(Src x_all, Dst y, bool simd) {
     const std::size_t nb = x_all.size() / kQK_K;
     for (std::size_t i = 0; i < nb; i++) {
         const float* x = x_all.data() + i * kQK_K;
@@ -227,11 +235,14 @@ void quantize_q3_k(Src x_all, Dst y) {
         std::array<float, kQK_K / 16> scales{};
         BlockQ3_K b{};
 
+        if (simd) {
+            search_q3k_superblock(x, scales.data(), L.data());
+        } else {
+            search_q3k_superblock_scalar(x, scales.data(), L.data());
+        }
         float max_scale = 0;
         float amax = 0;
         for (int j = 0; j < kQK_K / 16; ++j) {
-            scales[j] = make_q3_quants(4, std::span<const float>(x + 16 * j, 16),
-                                       std::span<std::int8_t>(L.data() + 16 * j, 16));
             const float scale = std::fabs(scales[j]);
             if (scale > amax) {
                 amax = scale;
@@ -271,26 +282,24 @@ void quantize_q3_k(Src x_all, Dst y) {
         }
 
         // The high bit of the first 32 quants goes into bit 0 of hmask[0..31], of the next
-        // 32 into bit 1, and so on.
-        std::memset(b.hmask, 0, sizeof b.hmask);
-        int m = 0;
-        std::uint8_t hm = 1;
-        for (int j = 0; j < kQK_K; ++j) {
-            if (L[j] > 3) {
-                b.hmask[m] = static_cast<std::uint8_t>(b.hmask[m] | hm);
-                L[j] = static_cast<std::int8_t>(L[j] - 4);
-            }
-            if (++m == kQK_K / 8) {
-                m = 0;
-                hm = static_cast<std::uint8_t>(hm << 1);
-            }
+        // 32 into bit 1, and so on: ggml's `if (L[j] > 3) { hmask[m] |= hm; L[j] -= 4; }`,
+        // without branches (every L is in 0..7).
+        for (int m = 0; m < 32; ++m) {
+            int h = 0;
+            for (int k = 0; k < kQK_K / 32; ++k) h |= (L[32 * k + m] >> 2) << k;
+            b.hmask[m] = static_cast<std::uint8_t>(h);
         }
         std::array<std::uint8_t, kQK_K> Lu{};
-        for (int j = 0; j < kQK_K; ++j) Lu[j] = static_cast<std::uint8_t>(L[j]);
+        for (int j = 0; j < kQK_K; ++j) Lu[j] = static_cast<std::uint8_t>(L[j] & 3);
         pack_2bit(Lu.data(), b.qs);
         store_block(y, i, b);
     }
 }
+
+}  // namespace
+
+void quantize_q3_k(Src x, Dst y) { quantize_q3_k_impl(x, y, k_quant_search_is_simd()); }
+void quantize_q3_k_scalar(Src x, Dst y) { quantize_q3_k_impl(x, y, false); }
 
 void dequantize_q3_k(Bytes x, Out y_all) {
     const std::size_t nb = y_all.size() / kQK_K;
