@@ -9,6 +9,9 @@
 
 namespace parity::quant_detail {
 
+/// ggml's GROUP_MAX_EPS: a group whose largest |x| is below it quantizes to zeros.
+inline constexpr float kGroupMaxEps = 1e-15f;
+
 /// make_qx_quants with rmse_type = 1 and no importance weights (weights x^2), as
 /// quantize_row_q6_K_ref calls it. Writes L[i] in [0, 2*nmax-1]; returns the scale
 /// (0 for an all-zero group).
