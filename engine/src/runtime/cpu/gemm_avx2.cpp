@@ -30,10 +30,6 @@ namespace {
 using namespace quant_detail;
 using namespace avx2;
 
-
-
-
-
 /// Calls tile(row pointers, token pointers, outputs) over the n_rows x n_tok grid in RM x RN tiles.
 /// At an edge the missing rows / tokens point at the last real one and their outputs go to a
 /// scratch slot, so a tile kernel never branches on its shape.
@@ -43,10 +39,14 @@ void for_each_tile(const std::byte* w, std::size_t w_stride, std::int64_t n_rows
     float sink[RM * RN];
     for (std::int64_t r0 = 0; r0 < n_rows; r0 += RM) {
         const std::byte* wr[RM];
-        for (int i = 0; i < RM; ++i) wr[i] = w + static_cast<std::size_t>(std::min<std::int64_t>(r0 + i, n_rows - 1)) * w_stride;
+        for (int i = 0; i < RM; ++i) {
+            wr[i] = w + static_cast<std::size_t>(std::min<std::int64_t>(r0 + i, n_rows - 1)) * w_stride;
+        }
         for (std::int64_t t0 = 0; t0 < n_tok; t0 += RN) {
             const std::byte* at[RN];
-            for (int j = 0; j < RN; ++j) at[j] = a + static_cast<std::size_t>(std::min<std::int64_t>(t0 + j, n_tok - 1)) * a_stride;
+            for (int j = 0; j < RN; ++j) {
+                at[j] = a + static_cast<std::size_t>(std::min<std::int64_t>(t0 + j, n_tok - 1)) * a_stride;
+            }
             float* out[RM * RN];
             for (int j = 0; j < RN; ++j) {
                 for (int i = 0; i < RM; ++i) {
@@ -79,35 +79,26 @@ void gemm_rows_by_tokens(std::int64_t n, const std::byte* w, std::size_t ws, std
     (run.template operator()<RNs>(), ...);
 }
 
-// ---- F16: vec_dot_simd(F16)'s four accumulators per output ----
+// ---- F16 ----
 
-/// One F16 row x RN tokens whose activation rows are widened to f32 (exact), each output computed
-/// as vec_dot_simd(F16) does: FMA into 4 accumulators of 8 lanes over each 32 values, then 8 at a time
-/// into the first, hsum((acc0 + acc1) + (acc2 + acc3)), then the last values one by one.
-template <int RN>
-void f16_tile(std::int64_t n, const std::byte* w, const std::byte* const* a, float* const* out) noexcept {
-    const float* at[RN];
-    for (int t = 0; t < RN; ++t) at[t] = reinterpret_cast<const float*>(a[t]);  // loaded through loadu only
-    __m256 acc[RN][4];
-    for (int t = 0; t < RN; ++t) {
-        for (int s = 0; s < 4; ++s) acc[t][s] = _mm256_setzero_ps();
-    }
+/// One F16 row against one activation row widened to f32 (exact), computed as vec_dot_simd(F16)
+/// does: FMA into 4 accumulators of 8 lanes over each 32 values, then 8 at a time into the first,
+/// hsum((acc0 + acc1) + (acc2 + acc3)), then the last values one by one.
+float f16_dot_widened(std::int64_t n, const std::byte* w, const float* a) noexcept {
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     std::int64_t i = 0;
     for (; i + 32 <= n; i += 32) {
         for (int s = 0; s < 4; ++s) {
             const __m256 wv = _mm256_cvtph_ps(load128(w + 2 * (i + 8 * s)));
-            for (int t = 0; t < RN; ++t) acc[t][s] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(at[t] + i + 8 * s), acc[t][s]);
+            acc[s] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(a + i + 8 * s), acc[s]);
         }
     }
     for (; i + 8 <= n; i += 8) {
-        const __m256 wv = _mm256_cvtph_ps(load128(w + 2 * i));
-        for (int t = 0; t < RN; ++t) acc[t][0] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(at[t] + i), acc[t][0]);
+        acc[0] = _mm256_fmadd_ps(_mm256_cvtph_ps(load128(w + 2 * i)), _mm256_loadu_ps(a + i), acc[0]);
     }
-    for (int t = 0; t < RN; ++t) {
-        float sum = hsum(_mm256_add_ps(_mm256_add_ps(acc[t][0], acc[t][1]), _mm256_add_ps(acc[t][2], acc[t][3])));
-        for (std::int64_t e = i; e < n; ++e) sum += half_at(w + 2 * e) * at[t][e];
-        *out[t] = sum;
-    }
+    float sum = hsum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
+    for (; i < n; ++i) sum += half_at(w + 2 * i) * a[i];
+    return sum;
 }
 
 /// RM F16 rows x RN tokens (activations widened to f32), one FMA accumulator of 8 lanes per output
@@ -142,10 +133,8 @@ void gemm_f16(std::int64_t n, const std::byte* w, std::size_t ws, std::int64_t n
               std::size_t as, std::int64_t n_tok, float* y, std::int64_t ldy) {
     if (n_tok == 1) {
         // Decode: a row at a time (one stream for the prefetcher), vec_dot_simd(F16)'s bits.
-        for (std::int64_t r = 0; r < n_rows; ++r) {
-            float* out[1] = {y + r};
-            f16_tile<1>(n, w + static_cast<std::size_t>(r) * ws, &a, out);
-        }
+        const auto* x = reinterpret_cast<const float*>(a);  // loaded through loadu only
+        for (std::int64_t r = 0; r < n_rows; ++r) y[r] = f16_dot_widened(n, w + static_cast<std::size_t>(r) * ws, x);
         return;
     }
     // A batch: 12 accumulators + 3 activations + 1 weight fill the 16 registers.
@@ -156,8 +145,6 @@ void gemm_f16(std::int64_t n, const std::byte* w, std::size_t ws, std::int64_t n
 }
 
 // ---- Q8_0 / Q4_0 x Q8_0: 8 outputs, one per lane ----
-
-
 
 /// The signed weight values of block ib of a row: Q8_0 as stored, Q4_0 unpacked to [-8, 7].
 template <class Block>
@@ -196,7 +183,11 @@ void q8_tile(std::int64_t n, const std::byte* const* w, const std::byte* const* 
         __m256i sums[8];
         for (int j = 0; j < RN; ++j) {
             const __m256i qy = load256(a[j] + ib * kBy + 2);
-            for (int i = 0; i < RM; ++i) sums[j * RM + i] = _mm256_madd_epi16(_mm256_maddubs_epi16(ax[i], _mm256_sign_epi8(qy, sx[i])), _mm256_set1_epi16(1));
+            for (int i = 0; i < RM; ++i) {
+                // |x| * (y * sign(x)), pairs summed to int16 (|x| <= 127: no saturation), then to int32.
+                const __m256i p16 = _mm256_maddubs_epi16(ax[i], _mm256_sign_epi8(qy, sx[i]));
+                sums[j * RM + i] = _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
+            }
         }
         // Lane c: dx of row c % 4, dy of token c / 4.
         const __m128 dx4 = _mm_setr_ps(half_at(w[0] + ib * kBx), half_at(w[1] + ib * kBx), half_at(w[2] + ib * kBx),
@@ -230,7 +221,6 @@ void gemm_q8(std::int64_t n, const std::byte* w, std::size_t ws, std::int64_t n_
                             q8_tile<Block>(n, wr, at, o);
                         });
 }
-
 
 // ---- Q4_K / Q6_K x Q8_K: the reference's 8 class lanes, one 32-value group in 3 instructions ----
 //
