@@ -163,13 +163,14 @@ inline __m256i weight_q8(const std::byte* row, std::int64_t ib) noexcept {
 
 /// 4 rows x 2 tokens, output c = 4 * token + row in lane c. Per block, the reference does
 ///   Q8_0: sumf += sumi * (dx * dy)        Q4_0: sumf += sumi * dx * dy
-/// which each lane repeats in the same order.
+/// which each lane repeats in the same order. dx: the 4 rows' block scales as floats, 4 per block;
+/// dy0, dy1: the two tokens' block scales as floats.
 template <class Block>
-void q8_tile(std::int64_t n, const std::byte* const* w, const std::byte* const* a, float* const* out) noexcept {
+void q8_tile(std::int64_t n, const std::byte* const* w, const std::byte* const* a, const float* dx4,
+             const float* dy0, const float* dy1, float* const* out) noexcept {
     constexpr int RM = 4;
     constexpr int RN = 2;
     constexpr bool kQ8 = sizeof(Block) == sizeof(BlockQ8_0);
-    constexpr auto kBx = static_cast<std::int64_t>(sizeof(Block));
     constexpr auto kBy = static_cast<std::int64_t>(sizeof(BlockQ8_0));
     const std::int64_t nb = n / kQK8_0;
     __m256 sumf = _mm256_setzero_ps();
@@ -190,10 +191,8 @@ void q8_tile(std::int64_t n, const std::byte* const* w, const std::byte* const* 
             }
         }
         // Lane c: dx of row c % 4, dy of token c / 4.
-        const __m128 dx4 = _mm_setr_ps(half_at(w[0] + ib * kBx), half_at(w[1] + ib * kBx), half_at(w[2] + ib * kBx),
-                                       half_at(w[3] + ib * kBx));
-        const __m256 dx = _mm256_set_m128(dx4, dx4);
-        const __m256 dy = _mm256_set_m128(_mm_set1_ps(half_at(a[1] + ib * kBy)), _mm_set1_ps(half_at(a[0] + ib * kBy)));
+        const __m256 dx = _mm256_broadcast_ps(reinterpret_cast<const __m128*>(dx4 + 4 * ib));
+        const __m256 dy = _mm256_set_m128(_mm_broadcast_ss(dy1 + ib), _mm_broadcast_ss(dy0 + ib));
         const __m256 sumi = _mm256_cvtepi32_ps(hsum8_i32(sums));
         if constexpr (kQ8) {
             sumf = _mm256_add_ps(sumf, _mm256_mul_ps(sumi, _mm256_mul_ps(dx, dy)));
@@ -216,10 +215,41 @@ void gemm_q8(std::int64_t n, const std::byte* w, std::size_t ws, std::int64_t n_
         for (std::int64_t r = 0; r < n_rows; ++r) y[r] = dot(n, w + static_cast<std::size_t>(r) * ws, a);
         return;
     }
-    for_each_tile<4, 2>(w, ws, n_rows, a, as, n_tok, y, ldy,
-                        [n](const std::byte* const* wr, const std::byte* const* at, float* const* o) {
-                            q8_tile<Block>(n, wr, at, o);
-                        });
+    // The fp16 block scales as floats, converted once: every token's (reused by all the rows) and
+    // the current 4 rows' (reused by all the tokens). The buffer grows once per thread to the
+    // largest batch; a single token never uses it.
+    const std::int64_t nb = n / kQK8_0;
+    constexpr auto kBx = static_cast<std::int64_t>(sizeof(Block));
+    constexpr auto kBy = static_cast<std::int64_t>(sizeof(BlockQ8_0));
+    thread_local std::vector<float> scales;
+    const auto need = static_cast<std::size_t>((n_tok + 4) * nb);
+    if (scales.size() < need) scales.resize(need);
+    float* dy = scales.data();
+    float* dx = dy + n_tok * nb;
+    for (std::int64_t t = 0; t < n_tok; ++t) {
+        for (std::int64_t ib = 0; ib < nb; ++ib) dy[t * nb + ib] = half_at(a + static_cast<std::size_t>(t) * as + ib * kBy);
+    }
+    float sink[8];
+    for (std::int64_t r0 = 0; r0 < n_rows; r0 += 4) {
+        // Edge rows repeat the last row; their outputs go to `sink`.
+        const std::byte* wr[4];
+        for (int i = 0; i < 4; ++i) wr[i] = w + static_cast<std::size_t>(std::min<std::int64_t>(r0 + i, n_rows - 1)) * ws;
+        for (std::int64_t ib = 0; ib < nb; ++ib) {
+            for (int i = 0; i < 4; ++i) dx[4 * ib + i] = half_at(wr[i] + ib * kBx);
+        }
+        for (std::int64_t t0 = 0; t0 < n_tok; t0 += 2) {
+            const std::int64_t t1 = std::min<std::int64_t>(t0 + 1, n_tok - 1);
+            const std::byte* at[2] = {a + static_cast<std::size_t>(t0) * as, a + static_cast<std::size_t>(t1) * as};
+            float* out[8];
+            for (int j = 0; j < 2; ++j) {
+                for (int i = 0; i < 4; ++i) {
+                    const bool real = r0 + i < n_rows && t0 + j < n_tok;
+                    out[j * 4 + i] = real ? y + (t0 + j) * ldy + (r0 + i) : sink + j * 4 + i;
+                }
+            }
+            q8_tile<Block>(n, wr, at, dx, dy + t0 * nb, dy + t1 * nb, out);
+        }
+    }
 }
 
 // ---- Q4_K / Q6_K x Q8_K: the reference's 8 class lanes, one 32-value group in 3 instructions ----

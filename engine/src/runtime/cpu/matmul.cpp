@@ -114,15 +114,17 @@ void matmul(const PreparedMatrix& w, ActivationPack& x, float* y, int n_threads,
     auto row_chunk = [&](int c) {
         const std::int64_t r0 = chunk_begin(n_out, chunks, c);
         const std::int64_t r1 = chunk_begin(n_out, chunks, c + 1);
+        if (w.gemm != nullptr) {
+            // The kernel tiles the chunk's rows itself.
+            w.gemm(w.n_in, w.data + static_cast<std::size_t>(r0) * w.row_bytes, w.row_bytes, r1 - r0, act, act_rb, n_tok,
+                   y + r0, n_out);
+            return;
+        }
         float* tile = w.decode ? tiles->tile(c) : nullptr;
         const std::size_t tile_rb = static_cast<std::size_t>(w.n_in) * sizeof(float);
         for (std::int64_t rb = r0; rb < r1; rb += kTileRows) {
             const std::int64_t re = std::min(rb + kTileRows, r1);
             const std::byte* rows = w.data + static_cast<std::size_t>(rb) * w.row_bytes;
-            if (w.gemm != nullptr) {
-                w.gemm(w.n_in, rows, w.row_bytes, re - rb, act, act_rb, n_tok, y + rb, n_out);
-                continue;
-            }
             std::size_t stride = w.row_bytes;
             if (tile != nullptr) {
                 for (std::int64_t r = rb; r < re; ++r) {
