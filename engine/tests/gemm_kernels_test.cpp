@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstring>
 #include <random>
-#include <span>
 #include <string>
 #include <vector>
 
@@ -26,7 +25,6 @@ struct Operands {
     std::vector<std::byte> w;  // n_rows rows
     std::vector<std::byte> a;  // n_tok rows, in dot_type(weight)
     std::vector<std::byte> a_kernel;  // the same in gemm_act_layout(weight)
-    std::size_t a_kernel_stride = 0;
 };
 
 Operands make_operands(GgmlType type, std::int64_t n, std::int64_t n_rows, std::int64_t n_tok, std::uint32_t seed) {
@@ -48,18 +46,9 @@ Operands make_operands(GgmlType type, std::int64_t n, std::int64_t n_rows, std::
         for (float& v : row) v = normal(rng) * 3.0f;
         quantize_row(*dot_type(type), row, {o.a.data() + static_cast<std::size_t>(t) * o.a_stride, o.a_stride});
     }
-    const cpu::ActLayout layout = cpu::gemm_act_layout(type);
-    o.a_kernel_stride = cpu::act_row_bytes(*dot_type(type), layout, n);
-    o.a_kernel.resize(o.a_kernel_stride * static_cast<std::size_t>(n_tok));
-    for (std::int64_t t = 0; t < n_tok; ++t) {
-        const std::span<const std::byte> plain(o.a.data() + static_cast<std::size_t>(t) * o.a_stride, o.a_stride);
-        std::byte* row = o.a_kernel.data() + static_cast<std::size_t>(t) * o.a_kernel_stride;
-        if (layout == cpu::ActLayout::Widened) {
-            dequantize_row(*dot_type(type), plain, {reinterpret_cast<float*>(row), static_cast<std::size_t>(n)});
-        } else {
-            std::memcpy(row, plain.data(), plain.size());
-            if (layout == cpu::ActLayout::ClassOrder) cpu::to_class_order(row, n);
-        }
+    o.a_kernel = o.a;
+    if (cpu::gemm_act_layout(type) == cpu::ActLayout::ClassOrder) {
+        for (std::int64_t t = 0; t < n_tok; ++t) cpu::to_class_order(o.a_kernel.data() + static_cast<std::size_t>(t) * o.a_stride, n);
     }
     return o;
 }
@@ -86,13 +75,13 @@ TEST_P(Gemm, EveryOutputHasItsPairsDotBits) {
         const std::byte* wr = o.w.data() + static_cast<std::size_t>(r) * o.w_stride;
         if (type != GgmlType::F16) return ref(o.n, wr, o.a.data() + static_cast<std::size_t>(t) * o.a_stride);
         if (n_tok == 1) return cpu::vec_dot_simd(type)(o.n, wr, o.a.data());
-        std::vector<std::byte> twice(2 * o.a_kernel_stride);
+        std::vector<std::byte> twice(2 * o.a_stride);
         for (int k = 0; k < 2; ++k) {
-            std::memcpy(twice.data() + k * o.a_kernel_stride,
-                        o.a_kernel.data() + static_cast<std::size_t>(t) * o.a_kernel_stride, o.a_kernel_stride);
+            std::memcpy(twice.data() + k * o.a_stride,
+                        o.a_kernel.data() + static_cast<std::size_t>(t) * o.a_stride, o.a_stride);
         }
         float y[2];
-        gemm(o.n, wr, o.w_stride, 1, twice.data(), o.a_kernel_stride, 2, y, 1);
+        gemm(o.n, wr, o.w_stride, 1, twice.data(), o.a_stride, 2, y, 1);
         return y[0];
     };
     std::uint32_t seed = 1;
@@ -103,7 +92,7 @@ TEST_P(Gemm, EveryOutputHasItsPairsDotBits) {
                 const Operands o = make_operands(type, n, n_rows, n_tok, seed++);
                 const std::int64_t ldy = n_rows + 3;  // outputs of a token are ldy apart
                 std::vector<float> y(static_cast<std::size_t>(ldy * n_tok), -12345.0f);
-                gemm(n, o.w.data(), o.w_stride, n_rows, o.a_kernel.data(), o.a_kernel_stride, n_tok, y.data(), ldy);
+                gemm(n, o.w.data(), o.w_stride, n_rows, o.a_kernel.data(), o.a_stride, n_tok, y.data(), ldy);
                 for (std::int64_t t = 0; t < n_tok; ++t) {
                     for (std::int64_t r = 0; r < ldy; ++r) {
                         const float got = y[static_cast<std::size_t>(t * ldy + r)];

@@ -45,7 +45,7 @@ std::uint64_t batch_bytes(const Model& model, std::int64_t n) noexcept {
         if (rows > 0) widest = std::max(widest, width);
     }
     floats += model.rope_tables().size() * static_cast<std::uint64_t>(n * model.config().head_dim);
-    return floats * sizeof(float) + static_cast<std::uint64_t>(n * widest * cpu::kPackBytesPerValue);
+    return floats * sizeof(float) + static_cast<std::uint64_t>(n * widest) * 2;
 }
 
 /// The widest input of the matrices the dequant policy decodes (those not stored as f32).

@@ -10,9 +10,9 @@
 //   Q4_K, Q6_K  the reference's bits too: integer sums per class e mod 8 (its 8 lanes, exact),
 //               then its float steps; the activation comes in ActLayout::ClassOrder.
 // For these a prompt evaluated as one batch or token by token gives the same values.
-//   F16         the activation comes widened back to f32 (exact). One token: vec_dot_simd(F16)'s
-//               four accumulators per output, a row at a time. Two or more: one accumulator per
-//               output in tiles of 4 rows x 3 tokens (four per output do not fit the registers).
+//   F16         one token: vec_dot_simd(F16) itself (four accumulators per output), a row at a
+//               time. Two or more: one accumulator per output in tiles of 4 rows x 3 tokens (four
+//               per output do not fit the registers).
 //               Both differ from ggml's double-precision sum, and from each other, by float
 //               rounding (~1e-7 relative), as llama.cpp's own batch and decode paths do for F16.
 
@@ -27,11 +27,7 @@ namespace parity::cpu {
 enum class ActLayout {
     Plain,       ///< as quantize_row writes them
     ClassOrder,  ///< Q8_K rows with each 32-value group of qs permuted by to_class_order
-    Widened,     ///< F16 rows widened back to f32 (exact): 4 bytes per value
 };
-
-/// Bytes of one activation row of n values of `type` in `layout`.
-std::size_t act_row_bytes(GgmlType type, ActLayout layout, std::int64_t n) noexcept;
 
 /// y[t * ldy + r] = dot(row r of w, row t of a) for r < n_rows, t < n_tok. Rows of `w` are
 /// w_stride bytes apart, rows of `a` (in dot_type(weight) and gemm_act_layout(weight)) a_stride
@@ -49,8 +45,5 @@ ActLayout gemm_act_layout(GgmlType weight) noexcept;
 /// Permutes each 32-value group of a Q8_K row of n values in place (Plain -> ClassOrder): the 4
 /// values of each class e mod 8 become adjacent, classes 0-3 in the group's first 16 bytes.
 void to_class_order(std::byte* row, std::int64_t n) noexcept;
-
-/// out[i] = x[i] rounded to fp16 as quantize_row(F16) does, widened back to f32 (Widened rows).
-void to_widened_f16(const float* x, float* out, std::int64_t n) noexcept;
 
 }  // namespace parity::cpu

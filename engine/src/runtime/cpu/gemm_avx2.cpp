@@ -19,10 +19,6 @@
 
 namespace parity::cpu {
 
-std::size_t act_row_bytes(GgmlType type, ActLayout layout, std::int64_t n) noexcept {
-    return layout == ActLayout::Widened ? static_cast<std::size_t>(n) * sizeof(float) : row_size(type, n);
-}
-
 #if defined(PARITY_HAVE_AVX2)
 
 namespace {
@@ -81,32 +77,10 @@ void gemm_rows_by_tokens(std::int64_t n, const std::byte* w, std::size_t ws, std
 
 // ---- F16 ----
 
-/// One F16 row against one activation row widened to f32 (exact), computed as vec_dot_simd(F16)
-/// does: FMA into 4 accumulators of 8 lanes over each 32 values, then 8 at a time into the first,
-/// hsum((acc0 + acc1) + (acc2 + acc3)), then the last values one by one.
-float f16_dot_widened(std::int64_t n, const std::byte* w, const float* a) noexcept {
-    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-    std::int64_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        for (int s = 0; s < 4; ++s) {
-            const __m256 wv = _mm256_cvtph_ps(load128(w + 2 * (i + 8 * s)));
-            acc[s] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(a + i + 8 * s), acc[s]);
-        }
-    }
-    for (; i + 8 <= n; i += 8) {
-        acc[0] = _mm256_fmadd_ps(_mm256_cvtph_ps(load128(w + 2 * i)), _mm256_loadu_ps(a + i), acc[0]);
-    }
-    float sum = hsum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
-    for (; i < n; ++i) sum += half_at(w + 2 * i) * a[i];
-    return sum;
-}
-
-/// RM F16 rows x RN tokens (activations widened to f32), one FMA accumulator of 8 lanes per output
-/// over k = 8i + l, then hsum, then the last values one by one: the batch computation.
+/// RM F16 rows x RN F16 tokens, one FMA accumulator of 8 lanes per output over k = 8i + l, then
+/// hsum, then the last values one by one: the batch computation.
 template <int RM, int RN>
 void f16_batch_tile(std::int64_t n, const std::byte* const* w, const std::byte* const* a, float* const* out) noexcept {
-    const float* at[RN];
-    for (int j = 0; j < RN; ++j) at[j] = reinterpret_cast<const float*>(a[j]);
     __m256 acc[RM][RN];
     for (int i = 0; i < RM; ++i) {
         for (int j = 0; j < RN; ++j) acc[i][j] = _mm256_setzero_ps();
@@ -114,7 +88,7 @@ void f16_batch_tile(std::int64_t n, const std::byte* const* w, const std::byte* 
     std::int64_t k = 0;
     for (; k + 8 <= n; k += 8) {
         __m256 av[RN];
-        for (int j = 0; j < RN; ++j) av[j] = _mm256_loadu_ps(at[j] + k);
+        for (int j = 0; j < RN; ++j) av[j] = _mm256_cvtph_ps(load128(a[j] + 2 * k));
         for (int i = 0; i < RM; ++i) {
             const __m256 wv = _mm256_cvtph_ps(load128(w[i] + 2 * k));
             for (int j = 0; j < RN; ++j) acc[i][j] = _mm256_fmadd_ps(wv, av[j], acc[i][j]);
@@ -123,7 +97,7 @@ void f16_batch_tile(std::int64_t n, const std::byte* const* w, const std::byte* 
     for (int i = 0; i < RM; ++i) {
         for (int j = 0; j < RN; ++j) {
             float s = hsum(acc[i][j]);
-            for (std::int64_t e = k; e < n; ++e) s += half_at(w[i] + 2 * e) * at[j][e];
+            for (std::int64_t e = k; e < n; ++e) s += half_at(w[i] + 2 * e) * half_at(a[j] + 2 * e);
             *out[j * RM + i] = s;
         }
     }
@@ -132,9 +106,9 @@ void f16_batch_tile(std::int64_t n, const std::byte* const* w, const std::byte* 
 void gemm_f16(std::int64_t n, const std::byte* w, std::size_t ws, std::int64_t n_rows, const std::byte* a,
               std::size_t as, std::int64_t n_tok, float* y, std::int64_t ldy) {
     if (n_tok == 1) {
-        // Decode: a row at a time (one stream for the prefetcher), vec_dot_simd(F16)'s bits.
-        const auto* x = reinterpret_cast<const float*>(a);  // loaded through loadu only
-        for (std::int64_t r = 0; r < n_rows; ++r) y[r] = f16_dot_widened(n, w + static_cast<std::size_t>(r) * ws, x);
+        // Decode: a row at a time (one stream for the prefetcher), vec_dot_simd(F16) itself.
+        const VecDotFn dot = vec_dot_simd(GgmlType::F16);
+        for (std::int64_t r = 0; r < n_rows; ++r) y[r] = dot(n, w + static_cast<std::size_t>(r) * ws, a);
         return;
     }
     // A batch: 12 accumulators + 3 activations + 1 weight fill the 16 registers.
@@ -425,22 +399,10 @@ GemmFn gemm_simd(GgmlType weight) noexcept {
 
 ActLayout gemm_act_layout(GgmlType weight) noexcept {
     switch (weight) {
-        case GgmlType::F16: return ActLayout::Widened;
         case GgmlType::Q4_K:
         case GgmlType::Q6_K: return ActLayout::ClassOrder;
         default: return ActLayout::Plain;
     }
-}
-
-void to_widened_f16(const float* x, float* out, std::int64_t n) noexcept {
-    // F16C rounds to nearest even, as fp32_to_fp16 does; only a NaN's payload can differ, and a
-    // NaN stays a NaN.
-    std::int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        _mm256_storeu_ps(out + i, _mm256_cvtph_ps(h));
-    }
-    for (; i < n; ++i) out[i] = fp16_to_fp32(fp32_to_fp16(x[i]));
 }
 
 void to_class_order(std::byte* row, std::int64_t n) noexcept {
@@ -461,10 +423,6 @@ GemmFn gemm_simd(GgmlType) noexcept { return nullptr; }
 ActLayout gemm_act_layout(GgmlType) noexcept { return ActLayout::Plain; }
 
 void to_class_order(std::byte*, std::int64_t) noexcept {}
-
-void to_widened_f16(const float* x, float* out, std::int64_t n) noexcept {
-    for (std::int64_t i = 0; i < n; ++i) out[i] = fp16_to_fp32(fp32_to_fp16(x[i]));
-}
 
 #endif
 

@@ -55,7 +55,9 @@ void DecodeScratch::reserve(int n_threads, std::int64_t max_n_in) {
 }
 
 void ActivationPack::reserve(std::int64_t max_rows, std::int64_t max_n_in) {
-    const auto need = static_cast<std::size_t>(max_rows * max_n_in * kPackBytesPerValue);
+    // F32 rows are used in place; every other dot type takes at most 2 bytes per value
+    // (F16/BF16; Q8_0 1.06, Q8_1 1.13, Q8_K 1.14).
+    const auto need = static_cast<std::size_t>(max_rows * max_n_in) * 2;
     if (buf_.size() < need) buf_.resize(need);
 }
 
@@ -69,17 +71,13 @@ void ActivationPack::set(const float* x, std::int64_t n_rows, std::int64_t n_in)
 const std::byte* ActivationPack::get(GgmlType type, ActLayout layout, int n_threads) {
     if (type == GgmlType::F32) return reinterpret_cast<const std::byte*>(x_);
     if (valid_ && type_ == type && layout_ == layout) return buf_.data();
-    const std::size_t rb = act_row_bytes(type, layout, n_in_);
+    const std::size_t rb = row_size(type, n_in_);
     if (buf_.size() < rb * static_cast<std::size_t>(n_rows_)) buf_.resize(rb * static_cast<std::size_t>(n_rows_));
     const int chunks = static_cast<int>(std::min<std::int64_t>(n_threads, n_rows_));
     run_chunks(chunks, [&](int c) {
         for (std::int64_t r = chunk_begin(n_rows_, chunks, c); r < chunk_begin(n_rows_, chunks, c + 1); ++r) {
             std::byte* row = buf_.data() + static_cast<std::size_t>(r) * rb;
             const std::span<const float> x(x_ + r * n_in_, static_cast<std::size_t>(n_in_));
-            if (layout == ActLayout::Widened) {
-                to_widened_f16(x.data(), reinterpret_cast<float*>(row), n_in_);
-                continue;
-            }
             quantize_row(type, x, {row, rb});
             if (layout == ActLayout::ClassOrder) to_class_order(row, n_in_);
         }
@@ -99,7 +97,7 @@ void matmul(const PreparedMatrix& w, ActivationPack& x, float* y, int n_threads,
                          std::to_string(w.n_in) + " values (dequant policy)");
     }
     const std::byte* act = x.get(w.act_type, w.act_layout, n_threads);
-    const std::size_t act_rb = act_row_bytes(w.act_type, w.act_layout, w.n_in);
+    const std::size_t act_rb = row_size(w.act_type, w.n_in);
     const std::int64_t n_tok = x.n_rows();
     const std::int64_t n_out = w.n_out;
     // A batch through a matrix-matrix kernel: up to 16 chunks per thread, each of whole row tiles,

@@ -16,9 +16,6 @@ namespace parity::cpu {
 /// batch passes; for `dequant`, the rows decoded to f32 at a time into a thread's scratch.
 inline constexpr std::int64_t kTileRows = 16;
 
-/// Bytes per value an ActivationPack reserves: the widest dot-type row (F16 widened to f32).
-inline constexpr std::int64_t kPackBytesPerValue = 4;
-
 /// A weight matrix ready for one policy; the rows are always the stored bytes (the mapped file).
 /// `dequant`: a tile of kTileRows rows is decoded to f32 into per-thread scratch and multiplied
 /// with a plain f32 dot (rows stored as f32 are used in place); `ggml`: ggml's dot for the type,
