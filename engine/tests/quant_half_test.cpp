@@ -4,9 +4,12 @@
 
 #include <bit>
 #include <cstdint>
+#include <cstring>
 #include <limits>
+#include <vector>
 
 #include "engine/half.h"
+#include "engine/quant/quant.h"
 
 #if defined(__F16C__)
 #include <immintrin.h>
@@ -139,6 +142,29 @@ TEST(QuantHalf, MatchesF16CHardware) {
     }
 }
 #endif
+
+// quantize_row(F16) converts 8 values at a time where it can: every value must still be
+// fp32_to_fp16's, NaNs (in some groups of 8, not others), infinities, overflow, subnormals and
+// exact ties included, and the row's tail.
+TEST(QuantHalf, F16RowsAreFp32ToFp16PerValue) {
+    std::vector<float> x;
+    std::uint32_t state = 99;
+    for (int i = 0; i < 4099; ++i) {
+        state = state * 1664525u + 1013904223u;
+        x.push_back(from_bits(state));  // every kind of bit pattern, NaNs among them
+    }
+    const float special[] = {65504.0f, 65519.99f, 65520.0f, 1e-8f, -5.96e-8f, 2.9802322e-8f, 1.0009766f, -0.0f,
+                             std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN()};
+    for (std::size_t i = 0; i < std::size(special); ++i) x[8 * 3 + i] = special[i];
+    for (int i = 64; i < 128; ++i) x[static_cast<std::size_t>(i)] = static_cast<float>(i) * 0.37f;  // NaN-free groups
+    std::vector<std::byte> q(x.size() * 2);
+    quantize_row(GgmlType::F16, x, q);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        std::uint16_t h;
+        std::memcpy(&h, q.data() + 2 * i, 2);
+        ASSERT_EQ(h, fp32_to_fp16(x[i])) << "value " << i << " bits 0x" << std::hex << bits(x[i]);
+    }
+}
 
 TEST(QuantHalf, Bf16ToFp32IsTheUpperHalf) {
     EXPECT_EQ(bits(bf16_to_fp32(0x3F80)), 0x3F800000u);

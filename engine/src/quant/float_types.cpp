@@ -7,6 +7,10 @@
 #include "codecs.h"
 #include "engine/half.h"
 
+#if defined(__AVX2__) && defined(__F16C__)
+#include <immintrin.h>
+#endif
+
 namespace parity::quant_detail {
 
 namespace {
@@ -34,7 +38,22 @@ void cast_row(Bytes x, Out y) {
 void quantize_f32(Src x, Dst y) { std::memcpy(y.data(), x.data(), x.size_bytes()); }
 
 void quantize_f16(Src x, Dst y) {
-    for (std::size_t i = 0; i < x.size(); ++i) store<std::uint16_t>(y, i, fp32_to_fp16(x[i]));
+    std::size_t i = 0;
+#if defined(__AVX2__) && defined(__F16C__)
+    // F16C rounds to nearest even like fp32_to_fp16, overflow and subnormals included; it keeps a
+    // NaN's payload where fp32_to_fp16 writes sign | 0x7E00, so groups holding a NaN go the scalar way.
+    for (; i + 8 <= x.size(); i += 8) {
+        const __m256 v = _mm256_loadu_ps(x.data() + i);
+        const __m256 nan = _mm256_cmp_ps(v, v, _CMP_UNORD_Q);
+        if (!_mm256_testz_ps(nan, nan)) {
+            for (std::size_t k = i; k < i + 8; ++k) store<std::uint16_t>(y, k, fp32_to_fp16(x[k]));
+            continue;
+        }
+        const __m128i h = _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        std::memcpy(y.data() + i * 2, &h, sizeof h);
+    }
+#endif
+    for (; i < x.size(); ++i) store<std::uint16_t>(y, i, fp32_to_fp16(x[i]));
 }
 
 void quantize_bf16(Src x, Dst y) {
