@@ -14,7 +14,7 @@
 //               time. Two or more: one accumulator per output in tiles of 4 rows x 3 tokens (four
 //               per output do not fit the registers).
 //               Both differ from ggml's double-precision sum, and from each other, by float
-//               rounding (~1e-7 relative), as llama.cpp's own batch and decode paths do for F16.
+//               rounding (~1e-7 relative).
 
 #include <cstddef>
 #include <cstdint>
