@@ -55,7 +55,7 @@ Operands make_operands(GgmlType type, std::int64_t n, std::int64_t n_rows, std::
 
 std::vector<GgmlType> gemm_types() {
     std::vector<GgmlType> out;
-    for (GgmlType t : {GgmlType::F16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q6_K}) {
+    for (GgmlType t : {GgmlType::F16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
         if (cpu::gemm_simd(t) != nullptr) out.push_back(t);
     }
     return out;

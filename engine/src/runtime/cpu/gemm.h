@@ -7,7 +7,8 @@
 // computed in:
 //   Q8_0, Q4_0  ggml's scalar reference (vec_dot_ref): integer block sums (exact), then the float
 //               accumulation block by block in the reference's order, one SIMD lane per output.
-//   Q4_K, Q6_K  the reference's bits too: integer sums per class e mod 8 (its 8 lanes, exact),
+//   Q4_K, Q5_K, Q6_K
+//               the reference's bits too: integer sums per class e mod 8 (its 8 lanes, exact),
 //               then its float steps; the activation comes in ActLayout::ClassOrder.
 // For these a prompt evaluated as one batch or token by token gives the same values.
 //   F16         one token: vec_dot_simd(F16) itself (four accumulators per output), a row at a

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "avx2_helpers.h"
@@ -226,7 +227,7 @@ void gemm_q8(std::int64_t n, const std::byte* w, std::size_t ws, std::int64_t n_
     }
 }
 
-// ---- Q4_K / Q6_K x Q8_K: the reference's 8 class lanes, one 32-value group in 3 instructions ----
+// ---- Q4_K / Q5_K / Q6_K x Q8_K: the reference's 8 class lanes, one 32-value group in 3 instructions ----
 //
 // The reference sums products per class e mod 8 (its aux32[8]), so a group's products must reach
 // the lane of their class. to_class_order() permutes a group of 32 bytes so that the 4 bytes of
@@ -242,13 +243,13 @@ inline __m256i to_class_order(__m256i v) noexcept {
     return _mm256_shuffle_epi8(dwords, bytes);
 }
 
-
-
-
-/// One Q4_K row x RN tokens. Per block the reference does sums[l] += (dx * dy) * aux32[l], then
-/// sumf -= (dminx * dy) * sum_j min_j * bsum_j; every output repeats that in the same order.
-template <int RN>
-void q4_k_tile(std::int64_t n, const std::byte* w, const std::byte* const* a, float* const* out) noexcept {
+/// One Q4_K (or, kFive, Q5_K) row x RN tokens. Per block the reference does
+/// sums[l] += (dx * dy) * aux32[l], then sumf -= (dminx * dy) * sum_j min_j * bsum_j; every output
+/// repeats that in the same order. Q5_K adds 16 to a value whose bit in qh is set: bit 2j of
+/// qh[b] for value b of group 2j, bit 2j + 1 for group 2j + 1.
+template <bool kFive, int RN>
+void q45_k_tile(std::int64_t n, const std::byte* w, const std::byte* const* a, float* const* out) noexcept {
+    using Block = std::conditional_t<kFive, BlockQ5_K, BlockQ4_K>;
     constexpr std::uint32_t kmask1 = 0x3f3f3f3f;
     constexpr std::uint32_t kmask2 = 0x0f0f0f0f;
     constexpr std::uint32_t kmask3 = 0x03030303;
@@ -261,9 +262,9 @@ void q4_k_tile(std::int64_t n, const std::byte* w, const std::byte* const* a, fl
         sumf[t] = 0.0f;
     }
     for (std::int64_t i = 0; i < nb; ++i) {
-        const std::byte* x = w + i * static_cast<std::int64_t>(sizeof(BlockQ4_K));
+        const std::byte* x = w + i * static_cast<std::int64_t>(sizeof(Block));
         std::uint32_t utmp[4];
-        std::memcpy(utmp, x + offsetof(BlockQ4_K, scales), 12);
+        std::memcpy(utmp, x + offsetof(Block, scales), 12);
         utmp[3] = ((utmp[2] >> 4) & kmask2) | (((utmp[1] >> 6) & kmask3) << 4);
         const std::uint32_t uaux = utmp[1] & kmask1;
         utmp[1] = (utmp[2] & kmask2) | (((utmp[0] >> 6) & kmask3) << 4);
@@ -281,13 +282,23 @@ void q4_k_tile(std::int64_t n, const std::byte* w, const std::byte* const* a, fl
 
         __m256i aux[RN];
         for (int t = 0; t < RN; ++t) aux[t] = _mm256_setzero_si256();
-        const std::byte* q4 = x + offsetof(BlockQ4_K, qs);
+        const std::byte* q4 = x + offsetof(Block, qs);
+        // Q5_K: qh[b] holds the fifth bits of value b of every group: the same permutation.
+        [[maybe_unused]] __m256i qh = _mm256_setzero_si256();
+        if constexpr (kFive) qh = to_class_order(load256(x + offsetof(BlockQ5_K, qh)));
         for (int j = 0; j < kQK_K / 64; ++j) {
             // Byte b holds value b of group 2j (low nibble) and of group 2j + 1 (high): one
             // permutation of the packed bytes orders both groups.
             const __m256i bits = to_class_order(load256(q4 + 32 * j));
-            const __m256i lo = _mm256_and_si256(bits, m4);
-            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+            __m256i lo = _mm256_and_si256(bits, m4);
+            __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+            if constexpr (kFive) {
+                // Bit 2j (2j + 1) of each byte, moved to 16 (the shifts stay inside the bytes'
+                // 0/1 results).
+                const __m256i one = _mm256_set1_epi8(1);
+                lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * j), one), 4));
+                hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * j + 1), one), 4));
+            }
             const __m256i sc_lo = scale16(2 * j);
             const __m256i sc_hi = scale16(2 * j + 1);
             for (int t = 0; t < RN; ++t) {
@@ -297,8 +308,8 @@ void q4_k_tile(std::int64_t n, const std::byte* w, const std::byte* const* a, fl
                 aux[t] = _mm256_add_epi32(aux[t], _mm256_add_epi32(p_lo, p_hi));
             }
         }
-        const float dx = half_at(x + offsetof(BlockQ4_K, d));
-        const float dminx = half_at(x + offsetof(BlockQ4_K, dmin));
+        const float dx = half_at(x + offsetof(Block, d));
+        const float dminx = half_at(x + offsetof(Block, dmin));
         for (int t = 0; t < RN; ++t) {
             const std::byte* y = a[t] + i * static_cast<std::int64_t>(sizeof(BlockQ8_K));
             const float yd = load_f32(y);
@@ -375,7 +386,13 @@ void q6_k_tile(std::int64_t n, const std::byte* w, const std::byte* const* a, fl
 template <int RN>
 struct Q4KTile {
     static void run(std::int64_t n, const std::byte* w, const std::byte* const* a, float* const* out) noexcept {
-        q4_k_tile<RN>(n, w, a, out);
+        q45_k_tile<false, RN>(n, w, a, out);
+    }
+};
+template <int RN>
+struct Q5KTile {
+    static void run(std::int64_t n, const std::byte* w, const std::byte* const* a, float* const* out) noexcept {
+        q45_k_tile<true, RN>(n, w, a, out);
     }
 };
 template <int RN>
@@ -392,6 +409,7 @@ GemmFn gemm_simd(GgmlType weight) noexcept {
         case GgmlType::Q8_0: return gemm_q8<BlockQ8_0>;
         case GgmlType::Q4_0: return gemm_q8<BlockQ4_0>;
         case GgmlType::Q4_K: return gemm_rows_by_tokens<Q4KTile, 8, 4, 2, 1>;
+        case GgmlType::Q5_K: return gemm_rows_by_tokens<Q5KTile, 8, 4, 2, 1>;
         case GgmlType::Q6_K: return gemm_rows_by_tokens<Q6KTile, 8, 4, 2, 1>;
         default: return nullptr;
     }
@@ -400,6 +418,7 @@ GemmFn gemm_simd(GgmlType weight) noexcept {
 ActLayout gemm_act_layout(GgmlType weight) noexcept {
     switch (weight) {
         case GgmlType::Q4_K:
+        case GgmlType::Q5_K:
         case GgmlType::Q6_K: return ActLayout::ClassOrder;
         default: return ActLayout::Plain;
     }
