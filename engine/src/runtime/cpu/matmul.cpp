@@ -100,7 +100,7 @@ void matmul(const PreparedMatrix& w, ActivationPack& x, float* y, int n_threads,
     const std::size_t act_rb = row_size(w.act_type, w.n_in);
     const std::int64_t n_tok = x.n_rows();
     const std::int64_t n_out = w.n_out;
-    // A batch through a matrix-matrix kernel: up to 16 chunks per thread, each of whole row tiles,
+    // A batch through a matrix-matrix kernel: up to 16 chunks per thread of about kTileRows rows or more,
     // taken from a shared queue (parallel_for's dynamic schedule), so that a thread finishing
     // early waits at most for one small chunk. Which thread computes a row does not change its
     // value. Otherwise one chunk per thread: the dequant policy's decode tile is per chunk, and
