@@ -224,6 +224,15 @@ void expect_row_bytes_match(GgmlType type, void (*scalar)(quant_detail::Src, qua
     }
 }
 
+/// quantize_row bytes against the scalar-search quantizer for Q2_K .. Q6_K.
+void expect_all_row_bytes_match(const std::vector<float>& x) {
+    expect_row_bytes_match(GgmlType::Q2_K, quant_detail::quantize_q2_k_scalar, x);
+    expect_row_bytes_match(GgmlType::Q3_K, quant_detail::quantize_q3_k_scalar, x);
+    expect_row_bytes_match(GgmlType::Q4_K, quant_detail::quantize_q4_k_scalar, x);
+    expect_row_bytes_match(GgmlType::Q5_K, quant_detail::quantize_q5_k_scalar, x);
+    expect_row_bytes_match(GgmlType::Q6_K, quant_detail::quantize_q6_k_scalar, x);
+}
+
 TEST_F(KQuantSimdTest, Q4KAndQ5KSearchesGiveTheScalarBits) {
     std::mt19937 rng(20240611);
     // Counts 1..5 cover the pairs of super-blocks run together and a single one left over.
@@ -258,11 +267,7 @@ TEST_F(KQuantSimdTest, QuantizeRowGivesTheScalarBytes) {
     std::mt19937 rng(20240613);
     for (const std::size_t count : {1, 2, 3, 7, 1500}) {
         const auto x = make_superblocks(rng, count);
-        expect_row_bytes_match(GgmlType::Q2_K, quant_detail::quantize_q2_k_scalar, x);
-        expect_row_bytes_match(GgmlType::Q3_K, quant_detail::quantize_q3_k_scalar, x);
-        expect_row_bytes_match(GgmlType::Q4_K, quant_detail::quantize_q4_k_scalar, x);
-        expect_row_bytes_match(GgmlType::Q5_K, quant_detail::quantize_q5_k_scalar, x);
-        expect_row_bytes_match(GgmlType::Q6_K, quant_detail::quantize_q6_k_scalar, x);
+        expect_all_row_bytes_match(x);
     }
 }
 
@@ -272,11 +277,7 @@ TEST_F(KQuantSimdTest, PlainGaussianWeights) {
     std::normal_distribution<float> normal(0.f, 0.02f);
     std::vector<float> x(kQK * 4096);
     for (auto& v : x) v = normal(rng);
-    expect_row_bytes_match(GgmlType::Q2_K, quant_detail::quantize_q2_k_scalar, x);
-    expect_row_bytes_match(GgmlType::Q3_K, quant_detail::quantize_q3_k_scalar, x);
-    expect_row_bytes_match(GgmlType::Q4_K, quant_detail::quantize_q4_k_scalar, x);
-    expect_row_bytes_match(GgmlType::Q5_K, quant_detail::quantize_q5_k_scalar, x);
-    expect_row_bytes_match(GgmlType::Q6_K, quant_detail::quantize_q6_k_scalar, x);
+    expect_all_row_bytes_match(x);
 }
 
 TEST_F(KQuantSimdTest, NonFiniteValues) {
@@ -295,11 +296,7 @@ TEST_F(KQuantSimdTest, NonFiniteValues) {
     expect_q2k_search_matches(x, 200);
     expect_q3k_search_matches(x, 200);
     expect_qx_search_matches(x, 200);
-    expect_row_bytes_match(GgmlType::Q2_K, quant_detail::quantize_q2_k_scalar, x);
-    expect_row_bytes_match(GgmlType::Q3_K, quant_detail::quantize_q3_k_scalar, x);
-    expect_row_bytes_match(GgmlType::Q4_K, quant_detail::quantize_q4_k_scalar, x);
-    expect_row_bytes_match(GgmlType::Q5_K, quant_detail::quantize_q5_k_scalar, x);
-    expect_row_bytes_match(GgmlType::Q6_K, quant_detail::quantize_q6_k_scalar, x);
+    expect_all_row_bytes_match(x);
 }
 
 }  // namespace

@@ -163,12 +163,6 @@ inline __m256i pair_mod8() noexcept {
                             13, 6, 14, 7, 15);
 }
 
-/// Products of unsigned bytes u and signed bytes s summed per e mod 8: int16 lane c of half h
-/// holds the two products of class c in that half.
-inline __m256i class_sums16(__m256i u, __m256i s, __m256i order) noexcept {
-    return _mm256_maddubs_epi16(_mm256_shuffle_epi8(u, order), _mm256_shuffle_epi8(s, order));
-}
-
 /// Scales two vectors of class sums (already in pair_mod8 order, as maddubs leaves them) and adds
 /// them to the per-class accumulators: p and q are int16 class sums, sc holds, per 128-bit half,
 /// the int16 pair (scale of p's half, scale of q's half) four times. acc03 gathers classes 0..3
@@ -196,6 +190,27 @@ inline float add_lanes_in_order(float sumf, __m256 v) noexcept {
 /// sumf += sums[l] for l = 0..7.
 inline float finish_lanes(float sumf, __m256 sums) noexcept { return add_lanes_in_order(sumf, sums); }
 
+/// sumf over nb blocks in block order, sumf += term(i) one block at a time, given terms8(i): the
+/// 8 terms of blocks i .. i + 7 as lanes (each rounded as the reference's scalar expression). The
+/// 8 scalar adds of one batch are issued with the next batch's integer work, which hides the
+/// latency of the reference's serial chain; blocks past the last full batch go through term(i).
+template <class Terms8, class Term>
+float sum_in_block_order(std::int64_t nb, Terms8&& terms8, Term&& term) noexcept {
+    const std::int64_t nb8 = nb / 8 * 8;
+    float sumf = 0.0f;
+    if (nb8 > 0) {
+        __m256 pending = terms8(std::int64_t{0});
+        for (std::int64_t i = 8; i < nb8; i += 8) {
+            const __m256 t = terms8(i);
+            sumf = add_lanes_in_order(sumf, pending);
+            pending = t;
+        }
+        sumf = add_lanes_in_order(sumf, pending);
+    }
+    for (std::int64_t i = nb8; i < nb; ++i) sumf += term(i);
+    return sumf;
+}
+
 /// Runs a 32-value block kernel over the row. Kernel::sums(x, y) gives a block's integer dot
 /// product as 8 int32 lanes; Kernel::terms8(x, y, sumi) the floats the reference adds to sumf for
 /// 8 blocks (each lane rounded as the reference's scalar expression), Kernel::term one of them.
@@ -203,32 +218,20 @@ template <class Kernel>
 float dot_blocks32(std::int64_t n, const std::byte* w, const std::byte* a) noexcept {
     constexpr std::size_t kX = Kernel::kWeightBlock;
     constexpr std::size_t kY = Kernel::kActBlock;
-    auto terms8 = [](const std::byte* x, const std::byte* y) {
+    auto terms8 = [w, a](std::int64_t ib) {
+        const std::byte* x = w + ib * kX;
+        const std::byte* y = a + ib * kY;
         __m256i s[8];
         for (int k = 0; k < 8; ++k) s[k] = Kernel::sums(x + k * kX, y + k * kY);
         // The sums are exact in float: |sum| < 2^24.
         return Kernel::terms8(x, y, _mm256_cvtepi32_ps(hsum8_i32(s)));
     };
-    const std::int64_t nb = n / 32;
-    const std::int64_t nb8 = nb / 8 * 8;
-    float sumf = 0.0f;
-    if (nb8 > 0) {
-        // The 8 scalar adds of one batch are issued with the next batch's integer work, which
-        // hides the latency of the reference's serial chain.
-        __m256 pending = terms8(w, a);
-        for (std::int64_t ib = 8; ib < nb8; ib += 8) {
-            const __m256 t = terms8(w + ib * kX, a + ib * kY);
-            sumf = add_lanes_in_order(sumf, pending);
-            pending = t;
-        }
-        sumf = add_lanes_in_order(sumf, pending);
-    }
-    for (std::int64_t ib = nb8; ib < nb; ++ib) {
+    auto term = [w, a](std::int64_t ib) {
         const std::byte* x = w + ib * kX;
         const std::byte* y = a + ib * kY;
-        sumf += Kernel::term(x, y, static_cast<float>(hsum_i32(Kernel::sums(x, y))));
-    }
-    return sumf;
+        return Kernel::term(x, y, static_cast<float>(hsum_i32(Kernel::sums(x, y))));
+    };
+    return sum_in_block_order(n / 32, terms8, term);
 }
 
 }  // namespace parity::cpu::avx2
@@ -243,7 +246,6 @@ float dot_q5_1_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noex
 float dot_iq4_nl_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noexcept;
 float dot_q2_k_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noexcept;
 float dot_q3_k_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noexcept;
-float dot_q5_k_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noexcept;
 float dot_iq4_xs_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noexcept;
 
 }  // namespace parity::cpu

@@ -40,12 +40,14 @@ inline void prefetch_rows(const std::byte* w, std::size_t stride, std::int64_t n
     for (std::size_t off = 0; off < bytes; off += 64) _mm_prefetch(reinterpret_cast<const char*>(p + off), _MM_HINT_T1);
 }
 
-/// Calls tile(row pointers, token pointers, outputs) over the n_rows x n_tok grid in RM x RN tiles.
-/// At an edge the missing rows / tokens point at the last real one and their outputs go to a
-/// scratch slot, so a tile kernel never branches on its shape.
-template <int RM, int RN, class Tile>
+/// Calls tile(row pointers, token pointers, token indices, outputs) over the n_rows x n_tok grid
+/// in RM x RN tiles, rows outer: row_group(row pointers) first for each group of RM rows, whose
+/// tiles then run with every token. At an edge the missing rows / tokens are the last real one
+/// and their outputs go to a scratch slot, so a tile kernel never branches on its shape.
+template <int RM, int RN, class RowGroup, class Tile>
 void for_each_tile(const std::byte* w, std::size_t w_stride, std::int64_t n_rows, const std::byte* a,
-                   std::size_t a_stride, std::int64_t n_tok, float* y, std::int64_t ldy, Tile&& tile) {
+                   std::size_t a_stride, std::int64_t n_tok, float* y, std::int64_t ldy, RowGroup&& row_group,
+                   Tile&& tile) {
     float sink[RM * RN];
     for (std::int64_t r0 = 0; r0 < n_rows; r0 += RM) {
         const std::byte* wr[RM];
@@ -53,10 +55,13 @@ void for_each_tile(const std::byte* w, std::size_t w_stride, std::int64_t n_rows
             wr[i] = w + static_cast<std::size_t>(std::min<std::int64_t>(r0 + i, n_rows - 1)) * w_stride;
         }
         prefetch_rows(w, w_stride, n_rows, r0 + RM, RM);
+        row_group(wr);
         for (std::int64_t t0 = 0; t0 < n_tok; t0 += RN) {
+            std::int64_t tok[RN];
             const std::byte* at[RN];
             for (int j = 0; j < RN; ++j) {
-                at[j] = a + static_cast<std::size_t>(std::min<std::int64_t>(t0 + j, n_tok - 1)) * a_stride;
+                tok[j] = std::min<std::int64_t>(t0 + j, n_tok - 1);
+                at[j] = a + static_cast<std::size_t>(tok[j]) * a_stride;
             }
             float* out[RM * RN];
             for (int j = 0; j < RN; ++j) {
@@ -65,7 +70,7 @@ void for_each_tile(const std::byte* w, std::size_t w_stride, std::int64_t n_rows
                     out[j * RM + i] = real ? y + (t0 + j) * ldy + (r0 + i) : sink + j * RM + i;
                 }
             }
-            tile(wr, at, out);
+            tile(wr, at, tok, out);
         }
     }
 }
@@ -127,10 +132,11 @@ void gemm_f16(std::int64_t n, const std::byte* w, std::size_t ws, std::int64_t n
         return;
     }
     // A batch: 12 accumulators + 3 activations + 1 weight fill the 16 registers.
-    for_each_tile<4, 3>(w, ws, n_rows, a, as, n_tok, y, ldy,
-                        [n](const std::byte* const* wr, const std::byte* const* at, float* const* o) {
-                            f16_batch_tile<4, 3>(n, wr, at, o);
-                        });
+    for_each_tile<4, 3>(
+        w, ws, n_rows, a, as, n_tok, y, ldy, [](const std::byte* const*) {},
+        [n](const std::byte* const* wr, const std::byte* const* at, const std::int64_t*, float* const* o) {
+            f16_batch_tile<4, 3>(n, wr, at, o);
+        });
 }
 
 // ---- Q8_0 / Q4_0 x Q8_0: 8 outputs, one per lane ----
@@ -218,28 +224,16 @@ void gemm_q8(std::int64_t n, const std::byte* w, std::size_t ws, std::int64_t n_
     for (std::int64_t t = 0; t < n_tok; ++t) {
         for (std::int64_t ib = 0; ib < nb; ++ib) dy[t * nb + ib] = half_at(a + static_cast<std::size_t>(t) * as + ib * kBy);
     }
-    float sink[8];
-    for (std::int64_t r0 = 0; r0 < n_rows; r0 += 4) {
-        // Edge rows repeat the last row; their outputs go to `sink`.
-        const std::byte* wr[4];
-        for (int i = 0; i < 4; ++i) wr[i] = w + static_cast<std::size_t>(std::min<std::int64_t>(r0 + i, n_rows - 1)) * ws;
-        prefetch_rows(w, ws, n_rows, r0 + 4, 4);
-        for (std::int64_t ib = 0; ib < nb; ++ib) {
-            for (int i = 0; i < 4; ++i) dx[4 * ib + i] = half_at(wr[i] + ib * kBx);
-        }
-        for (std::int64_t t0 = 0; t0 < n_tok; t0 += 2) {
-            const std::int64_t t1 = std::min<std::int64_t>(t0 + 1, n_tok - 1);
-            const std::byte* at[2] = {a + static_cast<std::size_t>(t0) * as, a + static_cast<std::size_t>(t1) * as};
-            float* out[8];
-            for (int j = 0; j < 2; ++j) {
-                for (int i = 0; i < 4; ++i) {
-                    const bool real = r0 + i < n_rows && t0 + j < n_tok;
-                    out[j * 4 + i] = real ? y + (t0 + j) * ldy + (r0 + i) : sink + j * 4 + i;
-                }
+    for_each_tile<4, 2>(
+        w, ws, n_rows, a, as, n_tok, y, ldy,
+        [&](const std::byte* const* wr) {
+            for (std::int64_t ib = 0; ib < nb; ++ib) {
+                for (int i = 0; i < 4; ++i) dx[4 * ib + i] = half_at(wr[i] + ib * kBx);
             }
-            q8_tile<Block>(n, wr, at, dx, dy + t0 * nb, dy + t1 * nb, out);
-        }
-    }
+        },
+        [&](const std::byte* const* wr, const std::byte* const* at, const std::int64_t* tok, float* const* o) {
+            q8_tile<Block>(n, wr, at, dx, dy + tok[0] * nb, dy + tok[1] * nb, o);
+        });
 }
 
 // ---- Q4_K / Q5_K / Q6_K x Q8_K: the reference's 8 class lanes, one 32-value group in 3 instructions ----

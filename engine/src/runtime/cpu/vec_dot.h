@@ -10,12 +10,13 @@
 //   vec_dot_ref   ggml's scalar reference formulas (ggml-cpu-quants.c / vec.c, llama.cpp c392e50,
 //                 the build the fixtures were made with), float operations in ggml's order and
 //                 without FMA contraction; the ground truth for the SIMD kernels.
-//   vec_dot_simd  AVX2/FMA/F16C kernels (vec_dot_avx2*.cpp) for all of vec_dot_ref's types: F32,
-//                 F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K,
-//                 IQ4_XS. Integer block sums are exact and the quantized kernels keep the
-//                 reference's float order, so they return its bits; F32 and BF16 sum their
-//                 products in double in another order (a few ulp of the result), F16 in float
-//                 (~1e-7 relative). engine_forward_tests checks the agreement.
+//   vec_dot_simd  AVX2/FMA/F16C kernels (vec_dot_avx2*.cpp) for F32, F16, BF16, Q4_0, Q4_1,
+//                 Q5_0, Q5_1, Q8_0, IQ4_NL, Q2_K, Q3_K and IQ4_XS (Q4_K, Q5_K and Q6_K run their
+//                 matrix-matrix kernels, gemm.h, for one token too). Integer block sums are exact
+//                 and the quantized kernels keep the reference's float order, so they return its
+//                 bits; F32 and BF16 sum their products in double in another order (a few ulp of
+//                 the result), F16 in float (~1e-7 relative). engine_forward_tests checks the
+//                 agreement.
 //
 // Row layout: `w` holds row_size(weight, n) bytes, `a` row_size(dot_type(weight), n) bytes; n is
 // a multiple of the block size. Neither needs alignment.

@@ -1,20 +1,19 @@
-// AVX2 / FMA / F16C dot products of Q2_K, Q3_K, Q5_K and IQ4_XS weights with a Q8_K activation.
+// AVX2 / FMA / F16C dot products of Q2_K, Q3_K and IQ4_XS weights with a Q8_K activation.
 // Compiled with -ffp-contract=off. Each returns the reference's bits: the integer sums are exact,
 // and the float steps are the reference's, in its order:
 //   Q2_K    one integer sum per super-block, sumf += dall * isum - dmin * summs (8 super-blocks'
 //           terms computed lane by lane, then added in order);
 //   IQ4_XS  one integer sum per 32 values, sumf += d_ib * sumi in sub-block order (likewise);
-//   Q3_K, Q5_K  the reference's 8 accumulator lanes: integer sums aux32[l] over the elements
+//   Q3_K    the reference's 8 accumulator lanes: integer sums aux32[l] over the elements
 //           with index mod 8 = l, sums[l] += d * aux32[l] per super-block, finally sumf +=
-//           sums[l] (Q5_K also sumf -= dmin * sumi per super-block).
-// For the lane kernels the quants and the activation are put in pair_mod8 order (the packed
+//           sums[l].
+// For the lane kernel the quants and the activation are put in pair_mod8 order (the packed
 // weight bytes are shuffled once per super-block: bit operations commute with a byte
 // permutation), so that maddubs sums two products of the same lane; add_scaled_classes then
 // scales two groups at once.
 
 #include <cstdint>
 #include <cstring>
-#include <type_traits>
 #include <utility>
 
 #include "avx2_helpers.h"
@@ -90,7 +89,9 @@ float dot_q2_k_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noex
     constexpr std::size_t kY = sizeof(BlockQ8_K);
     // sumf += dall * isum - dmin * summs per super-block, dall = y.d * d and dmin = y.d * dmin:
     // computed for 8 super-blocks at once (each lane rounded as the scalar), then added in order.
-    auto terms8 = [](const std::byte* x, const std::byte* y) {
+    auto terms8 = [w, a](std::int64_t i) {
+        const std::byte* x = w + i * kX;
+        const std::byte* y = a + i * kY;
         __m256i isum[8];
         __m256i summs[8];
         for (int k = 0; k < 8; ++k) q2_k_sums(x + k * kX, y + k * kY, isum[k], summs[k]);
@@ -103,19 +104,7 @@ float dot_q2_k_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noex
         return _mm256_sub_ps(_mm256_mul_ps(_mm256_mul_ps(yd, d), _mm256_cvtepi32_ps(hsum8_i32(isum))),
                              _mm256_mul_ps(_mm256_mul_ps(yd, dmin), _mm256_cvtepi32_ps(hsum8_i32(summs))));
     };
-    const std::int64_t nb = n / kQK_K;
-    const std::int64_t nb8 = nb / 8 * 8;
-    float sumf = 0.0f;
-    if (nb8 > 0) {
-        __m256 pending = terms8(w, a);  // added while the next batch is computed
-        for (std::int64_t i = 8; i < nb8; i += 8) {
-            const __m256 t = terms8(w + i * kX, a + i * kY);
-            sumf = add_lanes_in_order(sumf, pending);
-            pending = t;
-        }
-        sumf = add_lanes_in_order(sumf, pending);
-    }
-    for (std::int64_t i = nb8; i < nb; ++i) {
+    auto term = [w, a](std::int64_t i) {
         const std::byte* x = w + i * kX;
         const std::byte* y = a + i * kY;
         __m256i isum;
@@ -124,9 +113,9 @@ float dot_q2_k_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noex
         const float yd = load_f32(y);
         const float dall = yd * half_at(x + offsetof(BlockQ2_K, d));
         const float dmin = yd * half_at(x + offsetof(BlockQ2_K, dmin));
-        sumf += dall * static_cast<float>(hsum_i32(isum)) - dmin * static_cast<float>(hsum_i32(summs));
-    }
-    return sumf;
+        return dall * static_cast<float>(hsum_i32(isum)) - dmin * static_cast<float>(hsum_i32(summs));
+    };
+    return sum_in_block_order(n / kQK_K, terms8, term);
 }
 
 float dot_q3_k_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noexcept {
@@ -184,69 +173,6 @@ float dot_q3_k_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noex
         sums = _mm256_add_ps(sums, _mm256_mul_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(fold_classes(acc03, acc47))));
     }
     return finish_lanes(0.0f, sums);
-}
-
-float dot_q5_k_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noexcept {
-    const std::int64_t nb = n / kQK_K;
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
-    const __m256i m16 = _mm256_set1_epi8(0x10);
-    const __m256i order = pair_mod8();
-    __m256 sums = _mm256_setzero_ps();
-    float sumf = 0.0f;
-    constexpr std::uint32_t kmask1 = 0x3f3f3f3f;
-    constexpr std::uint32_t kmask2 = 0x0f0f0f0f;
-    constexpr std::uint32_t kmask3 = 0x03030303;
-    for (std::int64_t i = 0; i < nb; ++i) {
-        const std::byte* x = w + i * sizeof(BlockQ5_K);
-        const std::byte* y = a + i * sizeof(BlockQ8_K);
-        const float yd = load_f32(y);
-
-        std::uint32_t utmp[4];
-        std::memcpy(utmp, x + offsetof(BlockQ5_K, scales), 12);
-        utmp[3] = ((utmp[2] >> 4) & kmask2) | (((utmp[1] >> 6) & kmask3) << 4);
-        const std::uint32_t uaux = utmp[1] & kmask1;
-        utmp[1] = (utmp[2] & kmask2) | (((utmp[0] >> 6) & kmask3) << 4);
-        utmp[2] = uaux;
-        utmp[0] &= kmask1;
-        // 8 scales (int16 lanes 0..7) and 8 mins (lanes 8..15).
-        const __m256i mins_and_scales = _mm256_cvtepu8_epi16(
-            _mm_set_epi32(static_cast<int>(utmp[3]), static_cast<int>(utmp[2]), static_cast<int>(utmp[1]),
-                          static_cast<int>(utmp[0])));
-
-        // mins: sum over the 8 sub-blocks of min_j * (bsums[2j] + bsums[2j+1]), exact.
-        const __m256i q8sums = load256(y + kQ8KBsums);
-        const __m128i q8s = _mm_hadd_epi16(_mm256_castsi256_si128(q8sums), _mm256_extracti128_si256(q8sums, 1));
-        const __m128i prod = _mm_madd_epi16(_mm256_extracti128_si256(mins_and_scales, 1), q8s);
-        __m128i ps = _mm_add_epi32(prod, _mm_unpackhi_epi64(prod, prod));
-        ps = _mm_add_epi32(ps, _mm_shuffle_epi32(ps, 1));
-        const int sumi_mins = _mm_cvtsi128_si32(ps);
-
-        // The int16 scales in both 128-bit halves: int32 j is the pair (2j, 2j + 1).
-        const __m256i scale_pairs = _mm256_permute4x64_epi64(mins_and_scales, 0x44);
-
-        const __m256i hbits = _mm256_shuffle_epi8(load256(x + offsetof(BlockQ5_K, qh)), order);
-        const std::byte* q5 = x + offsetof(BlockQ5_K, qs);
-        const std::byte* q8 = y + kQ8KQs;
-        __m256i acc03 = _mm256_setzero_si256();
-        __m256i acc47 = _mm256_setzero_si256();
-        unroll<4>([&](auto jc) {  // 64 values: low nibbles (scale 2j), high nibbles (scale 2j + 1)
-            constexpr int j = decltype(jc)::value;
-            const __m256i q5bits = _mm256_shuffle_epi8(load256(q5 + 32 * j), order);
-            const __m256i lo = _mm256_or_si256(_mm256_and_si256(q5bits, m4),
-                                               _mm256_and_si256(move_bit<2 * j, 4>(hbits), m16));
-            const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q5bits, 4), m4),
-                                               _mm256_and_si256(move_bit<2 * j + 1, 4>(hbits), m16));
-            const __m256i plo = _mm256_maddubs_epi16(lo, _mm256_shuffle_epi8(load256(q8 + 64 * j), order));
-            const __m256i phi = _mm256_maddubs_epi16(hi, _mm256_shuffle_epi8(load256(q8 + 64 * j + 32), order));
-            const __m256i sc = _mm256_shuffle_epi32(scale_pairs, j * 0x55);
-            add_scaled_classes(plo, phi, sc, acc03, acc47);
-        });
-        const float d = half_at(x + offsetof(BlockQ5_K, d)) * yd;
-        sums = _mm256_add_ps(sums, _mm256_mul_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(fold_classes(acc03, acc47))));
-        const float dmin = half_at(x + offsetof(BlockQ5_K, dmin)) * yd;
-        sumf -= dmin * static_cast<float>(sumi_mins);
-    }
-    return finish_lanes(sumf, sums);
 }
 
 float dot_iq4_xs_avx2(std::int64_t n, const std::byte* w, const std::byte* a) noexcept {

@@ -29,6 +29,8 @@ using namespace avx2;
 /// (d, s).
 template <std::size_t kX, std::size_t kY>
 struct MinTerms {
+    static constexpr std::size_t kWeightBlock = kX;
+    static constexpr std::size_t kActBlock = kY;
     static __m256 terms8(const std::byte* x, const std::byte* y, __m256 sumi) noexcept {
         __m256 dx, mx, dy, sy;
         half_pairs8<kX>(x, dx, mx);
@@ -41,9 +43,16 @@ struct MinTerms {
     }
 };
 
+/// The 32 five-bit values of Q5_0 / Q5_1 (0..31): the nibbles at qs, 16 where qh's bit is set.
+inline __m256i five_bit_values(const std::byte* qs, const std::byte* qh) noexcept {
+    return _mm256_or_si256(nibbles32(qs), _mm256_and_si256(bytes_from_bits32(qh), _mm256_set1_epi8(0x10)));
+}
+
 /// The float step of Q5_0 and IQ4_NL: (dx * dy) * sumi (IQ4_NL's dy * dx is the same product).
 template <std::size_t kX, std::size_t kY>
 struct ScaleTerms {
+    static constexpr std::size_t kWeightBlock = kX;
+    static constexpr std::size_t kActBlock = kY;
     static __m256 terms8(const std::byte* x, const std::byte* y, __m256 sumi) noexcept {
         return _mm256_mul_ps(_mm256_mul_ps(halves8<kX>(x), halves8<kY>(y)), sumi);
     }
@@ -54,8 +63,6 @@ struct ScaleTerms {
 
 // Q4_1 x Q8_1: values 0..15.
 struct Q4_1Kernel : MinTerms<sizeof(BlockQ4_1), sizeof(BlockQ8_1)> {
-    static constexpr std::size_t kWeightBlock = sizeof(BlockQ4_1);
-    static constexpr std::size_t kActBlock = sizeof(BlockQ8_1);
     static __m256i sums(const std::byte* x, const std::byte* y) noexcept {
         return dot_u8(nibbles32(x + offsetof(BlockQ4_1, qs)), load256(y + offsetof(BlockQ8_1, qs)));
     }
@@ -63,11 +70,8 @@ struct Q4_1Kernel : MinTerms<sizeof(BlockQ4_1), sizeof(BlockQ8_1)> {
 
 // Q5_1 x Q8_1: values 0..31 (the 5th bit from qh).
 struct Q5_1Kernel : MinTerms<sizeof(BlockQ5_1), sizeof(BlockQ8_1)> {
-    static constexpr std::size_t kWeightBlock = sizeof(BlockQ5_1);
-    static constexpr std::size_t kActBlock = sizeof(BlockQ8_1);
     static __m256i sums(const std::byte* x, const std::byte* y) noexcept {
-        const __m256i hi = _mm256_and_si256(bytes_from_bits32(x + offsetof(BlockQ5_1, qh)), _mm256_set1_epi8(0x10));
-        const __m256i q = _mm256_or_si256(nibbles32(x + offsetof(BlockQ5_1, qs)), hi);
+        const __m256i q = five_bit_values(x + offsetof(BlockQ5_1, qs), x + offsetof(BlockQ5_1, qh));
         return dot_u8(q, load256(y + offsetof(BlockQ8_1, qs)));
     }
 };
@@ -75,11 +79,8 @@ struct Q5_1Kernel : MinTerms<sizeof(BlockQ5_1), sizeof(BlockQ8_1)> {
 // Q5_0 x Q8_0: values -16..15, taken as u - 16 with u = nibble | 5th bit << 4 in 0..31, so that
 // maddubs needs no sign juggling: pair sums of u * y minus those of 16 * y.
 struct Q5_0Kernel : ScaleTerms<sizeof(BlockQ5_0), sizeof(BlockQ8_0)> {
-    static constexpr std::size_t kWeightBlock = sizeof(BlockQ5_0);
-    static constexpr std::size_t kActBlock = sizeof(BlockQ8_0);
     static __m256i sums(const std::byte* x, const std::byte* y) noexcept {
-        const __m256i hi = _mm256_and_si256(bytes_from_bits32(x + offsetof(BlockQ5_0, qh)), _mm256_set1_epi8(0x10));
-        const __m256i u = _mm256_or_si256(nibbles32(x + offsetof(BlockQ5_0, qs)), hi);
+        const __m256i u = five_bit_values(x + offsetof(BlockQ5_0, qs), x + offsetof(BlockQ5_0, qh));
         const __m256i q8 = load256(y + offsetof(BlockQ8_0, qs));
         const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(u, q8), _mm256_maddubs_epi16(_mm256_set1_epi8(16), q8));
         return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
@@ -88,8 +89,6 @@ struct Q5_0Kernel : ScaleTerms<sizeof(BlockQ5_0), sizeof(BlockQ8_0)> {
 
 // IQ4_NL x Q8_0: nibbles index kIQ4NLValues.
 struct IQ4_NLKernel : ScaleTerms<sizeof(BlockIQ4_NL), sizeof(BlockQ8_0)> {
-    static constexpr std::size_t kWeightBlock = sizeof(BlockIQ4_NL);
-    static constexpr std::size_t kActBlock = sizeof(BlockQ8_0);
     static __m256i sums(const std::byte* x, const std::byte* y) noexcept {
         const __m256i table = _mm256_broadcastsi128_si256(load128(kIQ4NLValues.data()));
         const __m256i q = _mm256_shuffle_epi8(table, nibbles32(x + offsetof(BlockIQ4_NL, qs)));
